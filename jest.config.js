@@ -1,0 +1,14 @@
+/** Jest runs TypeScript as native ESM through ts-jest (type-checking is `npm run typecheck`'s job). */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
+  },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Multi-process and Redis tests need more than the default 5 s; no test asserts on wall-clock time.
+  testTimeout: 60_000,
+  // Two cores: run test files two at a time so Redis-backed suites do not starve each other.
+  maxWorkers: 2,
+};

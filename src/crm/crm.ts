@@ -1,0 +1,54 @@
+/**
+ * The CRM port. The engine reads contacts and writes call outcomes only through this interface; the HubSpot
+ * adapter and the local sample CRM both implement it.
+ */
+import type { Disposition } from '../domain/outcome.js';
+
+export interface CrmContact {
+  id: string;
+  firstName?: string;
+  lastName?: string;
+  /** Raw phone fields as stored in the CRM; normalized by the domain before use. */
+  phone?: string;
+  mobilePhone?: string;
+  /** IANA zone from the CRM, when the record has one. */
+  timeZone?: string;
+  doNotCall?: boolean;
+}
+
+export interface ContactPage {
+  contacts: CrmContact[];
+  /** Opaque cursor for the next page; absent on the last page. */
+  next?: string;
+}
+
+/** One finished attempt, written to the CRM as a call engagement on the contact. */
+export interface CallRecord {
+  /** Idempotency key: writing the same attemptId twice must leave one record. */
+  attemptId: string;
+  portalId: string;
+  contactId: string;
+  campaignId: string;
+  campaignName?: string;
+  toNumber: string;
+  fromNumber: string;
+  startedAt: number;
+  durationSec: number;
+  disposition: Disposition;
+  /** Human-readable outcome, e.g. "Busy", "Voicemail left", "Confirmed by keypad (1)". */
+  outcomeLabel: string;
+  notes?: string;
+  recordingUrl?: string;
+  providerCallId?: string;
+}
+
+export interface Crm {
+  /** Reads one page of a list's (or segment's) contacts. */
+  listContacts(listId: string, cursor?: string): Promise<ContactPage>;
+  /** Writes a call engagement; idempotent by attemptId. Returns the CRM's id of the record. */
+  recordCall(record: CallRecord): Promise<{ id: string }>;
+  /** Sets or clears the contact's Do-Not-Call flag. */
+  setDoNotCall(contactId: string, doNotCall: boolean, reason?: string): Promise<void>;
+  /** Marks a number of the contact as wrong (not the person we want) or disconnected. */
+  markWrongNumber(contactId: string, phone: string): Promise<void>;
+}

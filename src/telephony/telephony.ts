@@ -1,0 +1,108 @@
+/**
+ * The telephony port. The engine places and follows calls only through this interface; the Twilio adapter
+ * and the simulated carrier both implement it and report call progress through the same CallEventSink,
+ * so the engine cannot tell them apart.
+ */
+import type { AmdSettings, Message } from '../domain/settings.js';
+
+/** What happens when the called person answers. */
+export type CallFlow =
+  /** Bridge an answered lead to the campaign's connect-to target (a number, a hunt group, an agent's phone). */
+  | { kind: 'connect'; targets: string[]; whisper?: string }
+  /** Play a message and, when `gather` is set, gather a keypad answer (1 confirms, 2 asks for a person or new time). */
+  | { kind: 'reminder'; message: Message; gather: boolean; transferTo?: string }
+  /** Click-to-call: ring the rep's phone first (`to` is the rep), then dial the contact with the caller ID. */
+  | { kind: 'click-to-call'; contactNumber: string }
+  /** Predictive overflow: nobody could take the call within 2 s, so play the safe-harbor message and hang up. */
+  | { kind: 'safe-harbor'; message: Message };
+
+export interface DialRequest {
+  /** Unique per attempt and the idempotency key of the dial: dialing the same attemptId twice places one call. */
+  attemptId: string;
+  portalId: string;
+  campaignId: string;
+  contactId: string;
+  /** E.164 number to ring. */
+  to: string;
+  /** E.164 caller ID. */
+  from: string;
+  flow: CallFlow;
+  amd: AmdSettings;
+  /** Seconds to ring before giving up (at least 15). */
+  ringTimeoutSec: number;
+  record: boolean;
+}
+
+export interface Telephony {
+  /** Places a call and resolves once the carrier has accepted it. Rejects with a TelephonyError. */
+  dial(request: DialRequest): Promise<{ providerCallId: string }>;
+  /** Ends a call in any state (used when a campaign is stopped or a preview is abandoned). */
+  hangup(providerCallId: string): Promise<void>;
+}
+
+/** A carrier-side error, with the provider's code (Twilio error codes such as 21211) when there is one. */
+export class TelephonyError extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+    readonly httpStatus: number | undefined,
+    /** True when the same request may succeed later (429, 5xx, network). */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'TelephonyError';
+  }
+}
+
+export type CallStatus =
+  | 'queued'
+  | 'initiated'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled';
+
+/** Answering-machine detection result, as Twilio names it. */
+export type AnsweredBy =
+  | 'human'
+  | 'machine_start'
+  | 'machine_end_beep'
+  | 'machine_end_silence'
+  | 'machine_end_other'
+  | 'fax'
+  | 'unknown';
+
+/** One report about a call's progress, normalized from a Twilio webhook or produced by the simulator. */
+export type CallEvent =
+  | {
+      type: 'status';
+      attemptId: string;
+      providerCallId: string;
+      status: CallStatus;
+      /** Provider's per-call sequence number when it sends one (Twilio SequenceNumber); orders callbacks. */
+      sequence?: number;
+      /** Set on final statuses. */
+      durationSec?: number;
+      errorCode?: number;
+      sipResponseCode?: number;
+      /** Provider's time of the event, epoch ms. */
+      at: number;
+    }
+  | { type: 'amd'; attemptId: string; providerCallId: string; answeredBy: AnsweredBy; at: number }
+  | { type: 'gather'; attemptId: string; providerCallId: string; digits: string; at: number }
+  | {
+      type: 'recording';
+      attemptId: string;
+      providerCallId: string;
+      recordingUrl: string;
+      durationSec: number;
+      at: number;
+    };
+
+/** Where telephony adapters deliver call events. The engine implements it; handlers must be idempotent. */
+export interface CallEventSink {
+  handleCallEvent(event: CallEvent): Promise<void>;
+}
