@@ -3,7 +3,10 @@
  * and the simulated carrier both implement it and report call progress through the same CallEventSink,
  * so the engine cannot tell them apart.
  */
+import type { AnsweredBy, CallStatus } from '../domain/call.js';
 import type { AmdSettings, Message } from '../domain/settings.js';
+
+export type { AnsweredBy, CallStatus };
 
 /** What happens when the called person answers. */
 export type CallFlow =
@@ -53,27 +56,6 @@ export class TelephonyError extends Error {
     this.name = 'TelephonyError';
   }
 }
-
-export type CallStatus =
-  | 'queued'
-  | 'initiated'
-  | 'ringing'
-  | 'in-progress'
-  | 'completed'
-  | 'busy'
-  | 'no-answer'
-  | 'failed'
-  | 'canceled';
-
-/** Answering-machine detection result, as Twilio names it. */
-export type AnsweredBy =
-  | 'human'
-  | 'machine_start'
-  | 'machine_end_beep'
-  | 'machine_end_silence'
-  | 'machine_end_other'
-  | 'fax'
-  | 'unknown';
 
 /** One report about a call's progress, normalized from a Twilio webhook or produced by the simulator. */
 export type CallEvent =
