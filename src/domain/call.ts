@@ -31,3 +31,30 @@ export const ANSWERED_BY = [
   'unknown',
 ] as const;
 export type AnsweredBy = (typeof ANSWERED_BY)[number];
+
+/** One report about a call's progress, normalized from a Twilio webhook or produced by the simulator. */
+export type CallEvent =
+  | {
+      type: 'status';
+      attemptId: string;
+      providerCallId: string;
+      status: CallStatus;
+      /** Provider's per-call sequence number when it sends one (Twilio SequenceNumber); orders callbacks. */
+      sequence?: number;
+      /** Set on final statuses. */
+      durationSec?: number;
+      errorCode?: number;
+      sipResponseCode?: number;
+      /** Provider's time of the event, epoch ms. */
+      at: number;
+    }
+  | { type: 'amd'; attemptId: string; providerCallId: string; answeredBy: AnsweredBy; at: number }
+  | { type: 'gather'; attemptId: string; providerCallId: string; digits: string; at: number }
+  | {
+      type: 'recording';
+      attemptId: string;
+      providerCallId: string;
+      recordingUrl: string;
+      durationSec: number;
+      at: number;
+    };

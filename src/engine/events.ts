@@ -99,3 +99,33 @@ export type EngineEvent =
       contactId: string;
       reason: SkipReason | 'UNENROLLED' | 'DELETED';
     });
+
+/** A stored event with its stream id. */
+export type StoredEvent = EngineEvent & { id: string };
+
+/**
+ * The per-portal event stream. Redis Streams in production (XADD, consumer groups, XAUTOCLAIM); an in-memory log
+ * in the embedded store. Delivery to a group is at least once: consumers ack after handling and must be idempotent.
+ */
+export interface EventLog {
+  append(portalId: string, event: EngineEvent): Promise<string>;
+  /** Creates the consumer group if it does not exist; a new group starts at the beginning of the stream. */
+  ensureGroup(portalId: string, group: string): Promise<void>;
+  /** New entries for this consumer of the group; waits up to blockMs when there are none. */
+  readGroup(
+    portalId: string,
+    group: string,
+    consumer: string,
+    opts: { count: number; blockMs: number },
+  ): Promise<StoredEvent[]>;
+  ack(portalId: string, group: string, ids: readonly string[]): Promise<void>;
+  /** Takes over entries another consumer read but did not ack for minIdleMs (it crashed): redelivery. */
+  claimStale(
+    portalId: string,
+    group: string,
+    consumer: string,
+    opts: { minIdleMs: number; count: number },
+  ): Promise<StoredEvent[]>;
+  /** Entries after `afterId` ('0' = from the start, '$' = only new ones), without a group (live monitor). */
+  tail(portalId: string, afterId: string, opts: { count: number; blockMs: number }): Promise<StoredEvent[]>;
+}

@@ -3,10 +3,10 @@
  * and the simulated carrier both implement it and report call progress through the same CallEventSink,
  * so the engine cannot tell them apart.
  */
-import type { AnsweredBy, CallStatus } from '../domain/call.js';
+import type { AnsweredBy, CallEvent, CallStatus } from '../domain/call.js';
 import type { AmdSettings, Message } from '../domain/settings.js';
 
-export type { AnsweredBy, CallStatus };
+export type { AnsweredBy, CallEvent, CallStatus };
 
 /** What happens when the called person answers. */
 export type CallFlow =
@@ -56,33 +56,6 @@ export class TelephonyError extends Error {
     this.name = 'TelephonyError';
   }
 }
-
-/** One report about a call's progress, normalized from a Twilio webhook or produced by the simulator. */
-export type CallEvent =
-  | {
-      type: 'status';
-      attemptId: string;
-      providerCallId: string;
-      status: CallStatus;
-      /** Provider's per-call sequence number when it sends one (Twilio SequenceNumber); orders callbacks. */
-      sequence?: number;
-      /** Set on final statuses. */
-      durationSec?: number;
-      errorCode?: number;
-      sipResponseCode?: number;
-      /** Provider's time of the event, epoch ms. */
-      at: number;
-    }
-  | { type: 'amd'; attemptId: string; providerCallId: string; answeredBy: AnsweredBy; at: number }
-  | { type: 'gather'; attemptId: string; providerCallId: string; digits: string; at: number }
-  | {
-      type: 'recording';
-      attemptId: string;
-      providerCallId: string;
-      recordingUrl: string;
-      durationSec: number;
-      at: number;
-    };
 
 /** Where telephony adapters deliver call events. The engine implements it; handlers must be idempotent. */
 export interface CallEventSink {
