@@ -1,0 +1,270 @@
+/**
+ * The Twilio adapter: places calls through the official SDK with status callbacks, asynchronous answering-
+ * machine detection and the call flow as TwiML, and acts on live calls (voicemail drop, safe harbor, hangup).
+ * Call progress comes back through the signed webhooks (webhooks.ts), not from here.
+ */
+import twilio from 'twilio';
+import type { AnsweredBy } from '../../domain/call.js';
+import type { AmdSettings, Message } from '../../domain/settings.js';
+import type { DialRequest, Telephony } from '../telephony.js';
+import { TelephonyError } from '../telephony.js';
+import { TWILIO_CALL_NOT_IN_PROGRESS, classifyTwilioError, withTwilioRetry } from './errors.js';
+import type { RetryOptions } from './errors.js';
+import {
+  CALL_PROGRESS_EVENTS,
+  clickToCallTwiml,
+  connectTwiml,
+  hangupTwiml,
+  reminderTwiml,
+  safeHarborTwiml,
+  voicemailTwiml,
+  webhookUrl,
+} from './twiml.js';
+
+type TwilioClient = twilio.Twilio;
+type CallCreateOptions = Parameters<TwilioClient['calls']['create']>[0];
+
+/** Twilio refuses inline TwiML longer than this; longer flows are fetched from our TwiML endpoint instead. */
+export const MAX_INLINE_TWIML_CHARS = 4000;
+
+export type TelephonyWarning =
+  | {
+      code: 'TWILIO_QUEUEING';
+      message: string;
+      attemptId?: string;
+      providerCallId?: string;
+      queueTimeMs?: number;
+    }
+  | { code: 'TWILIO_CALL_UPDATE_FAILED'; message: string; providerCallId: string; error: TelephonyError };
+
+export interface TwilioTelephonyOptions {
+  client: TwilioClient;
+  /** Public https base URL Twilio calls back (the webhook router is mounted at `${publicBaseUrl}/twilio`). */
+  publicBaseUrl: string;
+  onWarning?: (warning: TelephonyWarning) => void;
+  retry?: RetryOptions;
+  /** AMD settings of an attempt dialed before a restart (the in-memory copy is gone). */
+  resolveAmd?: (attemptId: string) => Promise<AmdSettings | undefined>;
+}
+
+/** Builds the SDK client the adapter expects: Twilio's own 429 backoff on, bounded. */
+export function createTwilioClient(accountSid: string, authToken: string): TwilioClient {
+  return twilio(accountSid, authToken, { autoRetry: true, maxRetries: 3, maxRetryDelay: 3000 });
+}
+
+/** What to do with a live call once asynchronous AMD has an answer. */
+export type MachineAction = 'drop-voicemail' | 'hangup' | 'none';
+
+const MESSAGE_END: readonly AnsweredBy[] = ['machine_end_beep', 'machine_end_silence', 'machine_end_other'];
+
+/** Pure: the campaign's answer to an AMD result (the engine uses it to know a voicemail was dropped). */
+export function machineAction(amd: AmdSettings, answeredBy: AnsweredBy): MachineAction {
+  if (amd.detection === 'off' || answeredBy === 'human' || answeredBy === 'unknown') return 'none';
+  const machine = answeredBy === 'fax' || answeredBy.startsWith('machine_');
+  if (!machine) return 'none';
+  if (amd.onMachine === 'connect') return 'none';
+  if (amd.onMachine === 'drop-voicemail') {
+    if (answeredBy === 'fax') return 'hangup';
+    // The message can only be left after the beep; machine_start means detection stopped early.
+    return MESSAGE_END.includes(answeredBy) && amd.voicemail ? 'drop-voicemail' : 'none';
+  }
+  return 'hangup';
+}
+
+const DEDUP_LIMIT = 10_000;
+
+export class TwilioTelephony implements Telephony {
+  private readonly client: TwilioClient;
+  private readonly baseUrl: string;
+  private readonly onWarning: (warning: TelephonyWarning) => void;
+  private readonly retry: RetryOptions;
+  private readonly resolveAmd?: (attemptId: string) => Promise<AmdSettings | undefined>;
+  /** In-flight and recent dials by attemptId, so a repeated dial in this process places one call. */
+  private readonly dials = new Map<string, Promise<{ providerCallId: string }>>();
+  private readonly amdByAttempt = new Map<string, AmdSettings>();
+
+  constructor(options: TwilioTelephonyOptions) {
+    this.client = options.client;
+    this.baseUrl = options.publicBaseUrl.replace(/\/+$/, '');
+    this.onWarning = options.onWarning ?? (() => {});
+    this.retry = options.retry ?? {};
+    this.resolveAmd = options.resolveAmd;
+  }
+
+  dial(request: DialRequest): Promise<{ providerCallId: string }> {
+    const existing = this.dials.get(request.attemptId);
+    if (existing) return existing;
+    const placed = this.place(request);
+    this.remember(this.dials, request.attemptId, placed);
+    // A failed dial may be retried later with the same attemptId.
+    placed.catch(() => this.dials.delete(request.attemptId));
+    return placed;
+  }
+
+  /** The exact calls.create parameters for a request (exposed for inspection and tests). */
+  createParams(request: DialRequest): CallCreateOptions {
+    if (request.ringTimeoutSec < 15) {
+      throw new TelephonyError('ringTimeoutSec must be at least 15 seconds', undefined, undefined, false);
+    }
+    const attemptId = request.attemptId;
+    const clickToCall = request.flow.kind === 'click-to-call';
+    const params: CallCreateOptions = {
+      to: request.to,
+      from: request.from,
+      statusCallback: webhookUrl(
+        this.baseUrl,
+        'status',
+        clickToCall ? { attemptId, leg: 'rep' } : { attemptId },
+      ),
+      statusCallbackEvent: [...CALL_PROGRESS_EVENTS],
+      statusCallbackMethod: 'POST',
+      timeout: request.ringTimeoutSec,
+    };
+    // AMD on the rep's own phone would only delay the rep: click-to-call never uses it.
+    if (request.amd.detection !== 'off' && !clickToCall) {
+      params.machineDetection =
+        request.amd.detection === 'detect-message-end' ? 'DetectMessageEnd' : 'Enable';
+      params.asyncAmd = 'true';
+      params.asyncAmdStatusCallback = webhookUrl(this.baseUrl, 'amd', { attemptId });
+      params.asyncAmdStatusCallbackMethod = 'POST';
+    }
+    if (request.record) {
+      params.record = true;
+      params.recordingStatusCallback = webhookUrl(this.baseUrl, 'recording', { attemptId });
+      params.recordingStatusCallbackMethod = 'POST';
+      params.recordingStatusCallbackEvent = ['completed'];
+    }
+    const twiml = this.flowTwiml(request);
+    if (twiml.length <= MAX_INLINE_TWIML_CHARS) {
+      params.twiml = twiml;
+    } else {
+      params.url = webhookUrl(this.baseUrl, `twiml/${request.flow.kind}`, { attemptId });
+      params.method = 'POST';
+    }
+    return params;
+  }
+
+  /** The TwiML run when the call is answered. */
+  flowTwiml(request: DialRequest): string {
+    const { attemptId, flow } = request;
+    switch (flow.kind) {
+      case 'connect':
+        return connectTwiml({
+          targets: flow.targets,
+          callerId: request.from,
+          actionUrl: webhookUrl(this.baseUrl, 'dial-action', { attemptId }),
+          ...(flow.whisper
+            ? { whisperUrl: webhookUrl(this.baseUrl, 'whisper', { text: flow.whisper }) }
+            : {}),
+        });
+      case 'reminder':
+        return reminderTwiml({
+          message: flow.message,
+          ...(flow.gather
+            ? {
+                gatherActionUrl: webhookUrl(this.baseUrl, 'gather', {
+                  attemptId,
+                  transferTo: flow.transferTo,
+                  callerId: flow.transferTo ? request.from : undefined,
+                }),
+              }
+            : {}),
+        });
+      case 'click-to-call':
+        return clickToCallTwiml({
+          contactNumber: flow.contactNumber,
+          callerId: request.from,
+          statusCallbackUrl: webhookUrl(this.baseUrl, 'status', { attemptId, leg: 'contact' }),
+          actionUrl: webhookUrl(this.baseUrl, 'dial-action', { attemptId }),
+          timeoutSec: request.ringTimeoutSec,
+        });
+      case 'safe-harbor':
+        return safeHarborTwiml(flow.message);
+    }
+  }
+
+  async hangup(providerCallId: string): Promise<void> {
+    try {
+      // 'completed' ends the call whatever its state (queued, ringing or in progress).
+      await withTwilioRetry(
+        () => this.client.calls(providerCallId).update({ status: 'completed' }),
+        true,
+        this.retry,
+      );
+    } catch (err) {
+      const { error } = classifyTwilioError(err);
+      // Already over: hanging up is idempotent.
+      if (error.code === TWILIO_CALL_NOT_IN_PROGRESS || error.httpStatus === 404) return;
+      throw error;
+    }
+  }
+
+  /** Replaces what a live call is doing with `twiml`. False when the call had already ended. */
+  async updateLiveCall(providerCallId: string, twiml: string): Promise<boolean> {
+    try {
+      await withTwilioRetry(() => this.client.calls(providerCallId).update({ twiml }), true, this.retry);
+      return true;
+    } catch (err) {
+      const { error } = classifyTwilioError(err);
+      if (error.code === TWILIO_CALL_NOT_IN_PROGRESS || error.httpStatus === 404) return false;
+      this.onWarning({
+        code: 'TWILIO_CALL_UPDATE_FAILED',
+        message: `could not update call ${providerCallId}: ${error.message}`,
+        providerCallId,
+        error,
+      });
+      throw error;
+    }
+  }
+
+  /** Predictive overflow: nobody could take the answered call within 2 s, so play the safe-harbor message. */
+  playSafeHarbor(providerCallId: string, message: Message): Promise<boolean> {
+    return this.updateLiveCall(providerCallId, safeHarborTwiml(message));
+  }
+
+  /**
+   * Called by the AMD webhook: drops the voicemail after the beep or hangs up on a machine, as the campaign
+   * says. Returns what was done.
+   */
+  async handleMachineDetection(
+    attemptId: string,
+    providerCallId: string,
+    answeredBy: AnsweredBy,
+  ): Promise<MachineAction> {
+    const amd = this.amdByAttempt.get(attemptId) ?? (await this.resolveAmd?.(attemptId));
+    if (!amd) return 'none';
+    const action = machineAction(amd, answeredBy);
+    if (action === 'none') return action;
+    const twiml =
+      action === 'drop-voicemail' && amd.voicemail ? voicemailTwiml(amd.voicemail) : hangupTwiml();
+    const applied = await this.updateLiveCall(providerCallId, twiml);
+    this.amdByAttempt.delete(attemptId);
+    return applied ? action : 'none';
+  }
+
+  private async place(request: DialRequest): Promise<{ providerCallId: string }> {
+    const params = this.createParams(request);
+    const call = await withTwilioRetry(() => this.client.calls.create(params), false, this.retry);
+    if (request.amd.detection !== 'off') this.remember(this.amdByAttempt, request.attemptId, request.amd);
+    const queueTimeMs = Number(call.queueTime ?? 0);
+    if (queueTimeMs > 0) {
+      this.onWarning({
+        code: 'TWILIO_QUEUEING',
+        message: `Twilio queued the call for ${queueTimeMs} ms: dialing above the account's calls per second`,
+        attemptId: request.attemptId,
+        providerCallId: call.sid,
+        queueTimeMs,
+      });
+    }
+    return { providerCallId: call.sid };
+  }
+
+  /** Bounded memory: the oldest entries go first (Maps iterate in insertion order). */
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.set(key, value);
+    if (map.size > DEDUP_LIMIT) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+  }
+}
