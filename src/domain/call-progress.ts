@@ -7,8 +7,6 @@ import { ANSWERED_BY, CALL_STATUSES, isFinalStatus } from './call.js';
 import type { AnsweredBy, CallEvent, CallStatus } from './call.js';
 import type { CallResult } from './outcome.js';
 
-export type { CallResult };
-
 export interface CallProgress {
   status: CallStatus | 'none';
   /** Provider sequence number of the status event that set `status` (-1 when it had none or no status yet). */

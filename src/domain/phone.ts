@@ -4,6 +4,14 @@
  * libphonenumber-geo-carrier (file I/O), so they are looked up by an adapter (src/telephony/number-zones.ts)
  * and handed to the window rules as data.
  */
+import {
+  ParseError,
+  isSupportedCountry,
+  parsePhoneNumberWithError,
+  validatePhoneNumberLength,
+} from 'libphonenumber-js/max';
+import type { CountryCode, PhoneNumber } from 'libphonenumber-js/max';
+import { NANP_AREA_CODE_SUBDIVISIONS } from './nanp.js';
 
 export type PhoneRejectReason =
   | 'EMPTY'
@@ -42,3 +50,83 @@ export interface NormalizedPhone {
 
 export type PhoneParseResult =
   { ok: true; phone: NormalizedPhone } | { ok: false; reason: PhoneRejectReason; input: string };
+
+/** ISO 3166-2 subdivision (e.g. US-FL, CA-ON) for a NANP geographic area code; undefined when not geographic. */
+export function nanpSubdivision(areaCode: string): string | undefined {
+  return Object.hasOwn(NANP_AREA_CODE_SUBDIVISIONS, areaCode)
+    ? NANP_AREA_CODE_SUBDIVISIONS[areaCode]
+    : undefined;
+}
+
+const PARSE_ERROR_REASONS: Readonly<Record<string, PhoneRejectReason>> = {
+  NOT_A_NUMBER: 'NOT_A_NUMBER',
+  INVALID_COUNTRY: 'INVALID_COUNTRY',
+  TOO_SHORT: 'TOO_SHORT',
+  TOO_LONG: 'TOO_LONG',
+  INVALID_LENGTH: 'INVALID_LENGTH',
+};
+
+/**
+ * Parses a phone number as typed in a CRM or CSV and normalizes it to E.164. National-format input
+ * ("(212) 555-0101") is read in `defaultRegion` (the account's ISO alpha-2 country, e.g. US).
+ */
+export function normalizePhone(raw: string, defaultRegion: string): PhoneParseResult {
+  const reject = (reason: PhoneRejectReason): PhoneParseResult => ({ ok: false, reason, input: raw });
+  if (raw.trim() === '') return reject('EMPTY');
+  const region = defaultRegion.toUpperCase();
+  // An unsupported region is not fatal: numbers written with a leading + carry their own country.
+  const regionCode = isSupportedCountry(region) ? (region as CountryCode) : undefined;
+
+  let parsed: PhoneNumber;
+  try {
+    parsed = parsePhoneNumberWithError(raw, regionCode);
+  } catch (error) {
+    if (error instanceof ParseError) return reject(PARSE_ERROR_REASONS[error.message] ?? 'NOT_A_NUMBER');
+    throw error;
+  }
+  if (!parsed.isValid()) {
+    // The number has the digits of a number but no valid range holds it; say why when the length is the cause.
+    const lengthProblem = validatePhoneNumberLength(raw, regionCode);
+    return reject(
+      lengthProblem ? (PARSE_ERROR_REASONS[lengthProblem] ?? 'INVALID_FOR_REGION') : 'INVALID_FOR_REGION',
+    );
+  }
+
+  const phone: NormalizedPhone = {
+    e164: parsed.number,
+    // Non-geographic numbers (+800, +882...) have no country; ZZ is ISO 3166's "unknown or unspecified".
+    country: parsed.country ?? 'ZZ',
+    type: parsed.getType() ?? 'UNKNOWN',
+  };
+  if (parsed.countryCallingCode === '1') {
+    const areaCode = parsed.nationalNumber.slice(0, 3);
+    phone.areaCode = areaCode;
+    const subdivision = nanpSubdivision(areaCode);
+    if (subdivision) {
+      phone.subdivision = subdivision;
+      // The area code table is authoritative for US/Canada; territories (PR, VI, GU...) keep their own code.
+      const subdivisionCountry = subdivision.slice(0, 2);
+      if (phone.country === 'US' || phone.country === 'CA') phone.country = subdivisionCountry;
+    }
+  }
+  return { ok: true, phone };
+}
+
+/** Splits items into the first occurrence of each phone number and the later duplicates (first wins). */
+export function dedupeByPhone<T>(
+  items: readonly T[],
+  e164Of: (t: T) => string,
+): { unique: T[]; duplicates: T[] } {
+  const seen = new Set<string>();
+  const unique: T[] = [];
+  const duplicates: T[] = [];
+  for (const item of items) {
+    const key = e164Of(item);
+    if (seen.has(key)) duplicates.push(item);
+    else {
+      seen.add(key);
+      unique.push(item);
+    }
+  }
+  return { unique, duplicates };
+}

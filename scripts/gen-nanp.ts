@@ -1,0 +1,165 @@
+/**
+ * Generates src/domain/nanp.ts: NANP geographic area code -> ISO 3166-2 subdivision (US states, DC, US
+ * territories, Canadian provinces). Run once with `npx tsx scripts/gen-nanp.ts`; the output is committed so
+ * the domain stays pure (no geo data files at runtime).
+ *
+ * For every area code we geocode a few valid sample numbers with libphonenumber-geo-carrier, which answers
+ * with a state/province name ("Florida", "Nova Scotia/Prince Edward Island") or a place ("Chicago, IL").
+ */
+import { writeFileSync } from 'node:fs';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { geocoder } from 'libphonenumber-geo-carrier';
+
+const US_STATES: Record<string, string> = {
+  Alabama: 'AL',
+  Alaska: 'AK',
+  Arizona: 'AZ',
+  Arkansas: 'AR',
+  California: 'CA',
+  Colorado: 'CO',
+  Connecticut: 'CT',
+  Delaware: 'DE',
+  'Washington D.C.': 'DC',
+  'Washington DC': 'DC',
+  'District of Columbia': 'DC',
+  Florida: 'FL',
+  Georgia: 'GA',
+  Hawaii: 'HI',
+  Idaho: 'ID',
+  Illinois: 'IL',
+  Indiana: 'IN',
+  Iowa: 'IA',
+  Kansas: 'KS',
+  Kentucky: 'KY',
+  Louisiana: 'LA',
+  Maine: 'ME',
+  Maryland: 'MD',
+  Massachusetts: 'MA',
+  Michigan: 'MI',
+  Minnesota: 'MN',
+  Mississippi: 'MS',
+  Missouri: 'MO',
+  Montana: 'MT',
+  Nebraska: 'NE',
+  Nevada: 'NV',
+  'New Hampshire': 'NH',
+  'New Jersey': 'NJ',
+  'New Mexico': 'NM',
+  'New York': 'NY',
+  'North Carolina': 'NC',
+  'North Dakota': 'ND',
+  Ohio: 'OH',
+  Oklahoma: 'OK',
+  Oregon: 'OR',
+  Pennsylvania: 'PA',
+  'Rhode Island': 'RI',
+  'South Carolina': 'SC',
+  'South Dakota': 'SD',
+  Tennessee: 'TN',
+  Texas: 'TX',
+  Utah: 'UT',
+  Vermont: 'VT',
+  Virginia: 'VA',
+  Washington: 'WA',
+  'Washington State': 'WA',
+  'West Virginia': 'WV',
+  Wisconsin: 'WI',
+  Wyoming: 'WY',
+  'Puerto Rico': 'PR',
+  'US Virgin Islands': 'VI',
+  'U.S. Virgin Islands': 'VI',
+  Guam: 'GU',
+  'American Samoa': 'AS',
+  'Northern Mariana Islands': 'MP',
+};
+const CA_PROVINCES: Record<string, string> = {
+  Alberta: 'AB',
+  'British Columbia': 'BC',
+  'British Colombia': 'BC', // sic, as spelled in the geocoder data
+  Manitoba: 'MB',
+  'New Brunswick': 'NB',
+  Newfoundland: 'NL',
+  'Newfoundland and Labrador': 'NL',
+  'Newfoundland & Labrador': 'NL',
+  // 902 serves both; both are Atlantic provinces under the same federal (CRTC) rules.
+  'Nova Scotia/Prince Edward Island': 'NS',
+  'Nova Scotia': 'NS',
+  'Prince Edward Island': 'PE',
+  Ontario: 'ON',
+  Quebec: 'QC',
+  Québec: 'QC',
+  Saskatchewan: 'SK',
+  'Northwest Territories': 'NT',
+  Nunavut: 'NU',
+  Yukon: 'YT',
+  'Yukon/Northwest Territories/Nunavut': 'YT',
+};
+// The NANP territories libphonenumber reports as countries of their own; ISO 3166-2 also codes them as US-xx.
+const US_TERRITORY_COUNTRIES = new Set(['PR', 'VI', 'GU', 'AS', 'MP']);
+
+function subdivisionOf(place: string, country: string): string | undefined {
+  if (country === 'CA') {
+    const province = CA_PROVINCES[place] ?? CA_PROVINCES[place.split(', ').at(-1) ?? ''];
+    if (province) return `CA-${province}`;
+    const abbr = /, ([A-Z]{2})$/.exec(place)?.[1];
+    return abbr && Object.values(CA_PROVINCES).includes(abbr) ? `CA-${abbr}` : undefined;
+  }
+  const state = US_STATES[place];
+  if (state) return `US-${state}`;
+  const abbr = /, ([A-Z]{2})$/.exec(place)?.[1];
+  if (abbr && Object.values(US_STATES).includes(abbr)) return `US-${abbr}`;
+  return undefined;
+}
+
+const SAMPLE_SUBSCRIBERS = [
+  '5550101',
+  '2345678',
+  '3456789',
+  '4567890',
+  '6789012',
+  '7890123',
+  '8901234',
+  '6331234',
+  '2581234',
+];
+
+const table: Record<string, string> = {};
+const unmapped: string[] = [];
+for (let npa = 200; npa <= 999; npa++) {
+  const votes = new Map<string, number>();
+  const seen: string[] = [];
+  for (const subscriber of SAMPLE_SUBSCRIBERS) {
+    const parsed = parsePhoneNumberFromString(`+1${npa}${subscriber}`);
+    if (!parsed?.isValid() || !parsed.country) continue;
+    const type = parsed.getType();
+    if (type && !['FIXED_LINE', 'MOBILE', 'FIXED_LINE_OR_MOBILE'].includes(type)) continue;
+    let sub: string | undefined;
+    if (US_TERRITORY_COUNTRIES.has(parsed.country)) sub = `US-${parsed.country}`;
+    else if (parsed.country === 'US' || parsed.country === 'CA') {
+      const place = await geocoder(parsed);
+      if (place) {
+        seen.push(place);
+        sub = subdivisionOf(place, parsed.country);
+      }
+    }
+    if (sub) votes.set(sub, (votes.get(sub) ?? 0) + 1);
+  }
+  const best = [...votes.entries()].sort((a, b) => b[1] - a[1])[0];
+  if (best) table[String(npa)] = best[0];
+  else if (seen.length) unmapped.push(`${npa}: ${seen.join(' | ')}`);
+  if (votes.size > 1) unmapped.push(`${npa} ambiguous: ${JSON.stringify([...votes])}`);
+}
+
+const lines = Object.entries(table).map(([npa, sub]) => `  '${npa}': '${sub}',`);
+const source = `/**
+ * NANP geographic area code -> ISO 3166-2 subdivision (US states, DC, US territories, Canadian provinces).
+ * GENERATED by scripts/gen-nanp.ts from libphonenumber-geo-carrier's geocoder; do not edit by hand.
+ * Non-geographic codes (toll-free 8xx, 500, 900...) and other NANP countries are absent on purpose.
+ */
+export const NANP_AREA_CODE_SUBDIVISIONS: Readonly<Record<string, string>> = {
+${lines.join('\n')}
+};
+`;
+writeFileSync(new URL('../src/domain/nanp.ts', import.meta.url), source);
+console.log(`${Object.keys(table).length} area codes written`);
+if (unmapped.length) console.log(`unmapped or ambiguous:\n${unmapped.join('\n')}`);

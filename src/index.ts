@@ -1,0 +1,2 @@
+/** Package entry point: the domain rules. */
+export * from './domain/index.js';
