@@ -52,3 +52,15 @@ export interface Crm {
   /** Marks a number of the contact as wrong (not the person we want) or disconnected. */
   markWrongNumber(contactId: string, phone: string): Promise<void>;
 }
+
+/** A CRM answered "too many requests"; try again after `retryAfterMs`. Adapters throw this for HTTP 429. */
+export class CrmRateLimitError extends Error {
+  readonly status = 429;
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+    this.name = 'CrmRateLimitError';
+  }
+}

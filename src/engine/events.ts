@@ -4,7 +4,7 @@
  * consumer groups, at least once, so every consumer must be idempotent (key on `id` / `attemptId`).
  */
 import type { CampaignStatus } from '../domain/lifecycle.js';
-import type { Disposition } from '../domain/outcome.js';
+import type { Disposition, OutcomeCategory } from '../domain/outcome.js';
 import type { CallStatus } from '../domain/call.js';
 
 /** Why a contact was not enrolled, or was removed. */
@@ -80,6 +80,8 @@ export type EngineEvent =
       startedAt: number;
       durationSec: number;
       disposition: Disposition;
+      /** The classifier's category (e.g. ABANDONED for a safe-harbor call), for reports and the monitor. */
+      category?: OutcomeCategory;
       outcomeLabel: string;
       /** The contact's state after this attempt, and when it is next due if it retries. */
       nextState: LeadState;

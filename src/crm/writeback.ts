@@ -1,0 +1,227 @@
+/**
+ * CRM writeback: turns `attempt.finished` engine events into CRM call records (and DNC / wrong-number flags).
+ *
+ * Exactly once per attempt, with at-least-once delivery underneath: the event is acked only after the CRM
+ * write succeeded, the write is idempotent by attemptId, and entries a crashed consumer read but never acked
+ * are reclaimed (`claimStale`) and written again harmlessly. Rate limits are waited out, never dropped.
+ */
+import type { CallRecord, Crm } from './crm.js';
+import type { Clock } from '../engine/clock.js';
+import type { EventLog, StoredEvent } from '../engine/events.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { CrmRateLimitError } from './crm.js';
+
+export { CrmRateLimitError };
+
+/** The wait a rate-limit error asks for, or undefined when the error is not a rate limit. */
+export function rateLimitDelayMs(error: unknown, fallbackMs = 1000): number | undefined {
+  if (error instanceof CrmRateLimitError) return error.retryAfterMs;
+  const e = error as { status?: unknown; code?: unknown; statusCode?: unknown; retryAfterMs?: unknown };
+  if (e && (e.status === 429 || e.code === 429 || e.statusCode === 429)) {
+    return typeof e.retryAfterMs === 'number' ? e.retryAfterMs : fallbackMs;
+  }
+  return undefined;
+}
+
+export type FinishedEvent = Extract<StoredEvent, { type: 'attempt.finished' }>;
+
+export function toCallRecord(event: FinishedEvent): CallRecord {
+  return {
+    attemptId: event.attemptId,
+    portalId: event.portalId,
+    contactId: event.contactId,
+    campaignId: event.campaignId,
+    campaignName: event.campaignName,
+    toNumber: event.to,
+    fromNumber: event.from,
+    startedAt: event.startedAt,
+    durationSec: event.durationSec,
+    disposition: event.disposition,
+    outcomeLabel: event.outcomeLabel,
+    notes: event.notes,
+    recordingUrl: event.recordingUrl,
+    providerCallId: event.providerCallId,
+  };
+}
+
+export interface WritebackOptions {
+  eventLog: EventLog;
+  portalId: string;
+  crm: Crm;
+  /** Consumer group; all writeback processes share it. */
+  group?: string;
+  /** This process's consumer name (unique per process). */
+  consumer: string;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  batchSize?: number;
+  blockMs?: number;
+  /** Entries pending this long (another consumer crashed) are taken over. */
+  claimIdleMs?: number;
+  /** How often (clock time) to look for such entries. */
+  claimEveryMs?: number;
+  /** Non-rate-limit failures of one event before it is left pending for a later retry. */
+  maxTries?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Jitter source in [0,1). */
+  random?: () => number;
+}
+
+export interface WritebackStats {
+  /** Attempts whose CRM write completed and was acked. */
+  written: number;
+  rateLimited: number;
+  errors: number;
+  /** Events left pending after repeated failures (reclaimed later). */
+  deferred: number;
+}
+
+export interface Writeback {
+  readonly stats: Readonly<WritebackStats>;
+  /** Stops reading, finishes the batch in hand without waiting on retries, and resolves when the loop has ended. */
+  stop(): Promise<void>;
+}
+
+export function startWriteback(options: WritebackOptions): Writeback {
+  const {
+    eventLog,
+    portalId,
+    crm,
+    consumer,
+    clock,
+    logger,
+    metrics,
+    group = 'crm-writeback',
+    batchSize = 50,
+    blockMs = 1000,
+    claimIdleMs = 60_000,
+    claimEveryMs = 10_000,
+    maxTries = 8,
+    baseBackoffMs = 500,
+    maxBackoffMs = 60_000,
+    random = Math.random,
+  } = options;
+  const log = logger.child({ component: 'crm-writeback', consumer });
+  const stats: WritebackStats = { written: 0, rateLimited: 0, errors: 0, deferred: 0 };
+  const abort = new AbortController();
+  let stopping = false;
+  // Attempts this process already wrote: redelivered copies are acked without another CRM call.
+  const written = new Set<string>();
+
+  const backoff = (tries: number) =>
+    Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.max(0, tries - 1)) * (0.5 + random() / 2);
+
+  /** Runs one CRM operation until it succeeds; false when it must be left for later. */
+  async function withRetry(operation: string, run: () => Promise<unknown>): Promise<boolean> {
+    let failures = 0;
+    let limited = 0;
+    for (;;) {
+      try {
+        await run();
+        metrics?.crmWrites.inc({ operation, result: 'ok' });
+        return true;
+      } catch (error) {
+        const retryAfter = rateLimitDelayMs(error);
+        if (retryAfter !== undefined) {
+          limited += 1;
+          stats.rateLimited += 1;
+          metrics?.crmRateLimited.inc({ operation });
+          if (stopping) return false;
+          // The CRM's own hint first, plus growing jittered backoff so many writers do not retry in lockstep.
+          const wait = retryAfter + backoff(limited) * Math.min(1, limited / 4);
+          log.debug({ operation, wait }, 'CRM rate limit; waiting');
+          await clock.sleep(wait, abort.signal);
+          continue;
+        }
+        failures += 1;
+        stats.errors += 1;
+        metrics?.crmWrites.inc({ operation, result: 'error' });
+        if (failures >= maxTries || stopping) {
+          log.error(
+            { err: error, operation, failures },
+            'CRM write keeps failing; leaving it pending for a retry',
+          );
+          return false;
+        }
+        log.warn({ err: error, operation, failures }, 'CRM write failed; retrying');
+        await clock.sleep(backoff(failures), abort.signal);
+      }
+    }
+  }
+
+  async function handle(event: FinishedEvent): Promise<boolean> {
+    if (written.has(event.attemptId)) return true;
+    const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
+    if (!recorded) return false;
+    metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - event.at) / 1000);
+    if (event.doNotCall) {
+      const ok = await withRetry('setDoNotCall', () =>
+        crm.setDoNotCall(event.contactId, true, `Requested during call (${event.outcomeLabel})`),
+      );
+      if (!ok) return false;
+    }
+    if (event.wrongNumber) {
+      const ok = await withRetry('markWrongNumber', () => crm.markWrongNumber(event.contactId, event.to));
+      if (!ok) return false;
+    }
+    written.add(event.attemptId);
+    if (written.size > 50_000) written.delete(written.values().next().value as string);
+    return true;
+  }
+
+  async function handleBatch(batch: readonly StoredEvent[]): Promise<void> {
+    const skip: string[] = [];
+    for (const event of batch) {
+      if (event.type !== 'attempt.finished') {
+        skip.push(event.id);
+        continue;
+      }
+      if (await handle(event)) {
+        await eventLog.ack(portalId, group, [event.id]);
+        stats.written += 1;
+      } else {
+        stats.deferred += 1;
+      }
+    }
+    if (skip.length) await eventLog.ack(portalId, group, skip);
+  }
+
+  const loop = (async () => {
+    await eventLog.ensureGroup(portalId, group);
+    let lastClaim = Number.NEGATIVE_INFINITY;
+    while (!stopping) {
+      try {
+        let batch: StoredEvent[] = [];
+        if (clock.now() - lastClaim >= claimEveryMs) {
+          lastClaim = clock.now();
+          batch = await eventLog.claimStale(portalId, group, consumer, {
+            minIdleMs: claimIdleMs,
+            count: batchSize,
+          });
+          if (batch.length)
+            log.info({ count: batch.length }, 'reclaimed entries another consumer left unacked');
+        }
+        if (batch.length === 0) {
+          batch = await eventLog.readGroup(portalId, group, consumer, { count: batchSize, blockMs });
+        }
+        await handleBatch(batch);
+      } catch (error) {
+        // The event log itself failed (Redis restart): nothing was acked, so nothing is lost; try again shortly.
+        log.error({ err: error }, 'writeback loop error; retrying');
+        await clock.sleep(Math.min(maxBackoffMs, 1000), abort.signal);
+      }
+    }
+  })();
+
+  return {
+    stats,
+    async stop() {
+      stopping = true;
+      abort.abort();
+      await loop;
+    },
+  };
+}

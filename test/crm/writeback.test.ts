@@ -1,0 +1,339 @@
+/**
+ * Exactly-once CRM writeback under at-least-once delivery. The event log is the in-test FakeEventLog (the
+ * engine's memory/Redis stores implement the same port); the clock is virtual, so backoff costs no real time.
+ */
+import { describe, it, expect } from '@jest/globals';
+import fc from 'fast-check';
+import type { Clock } from '../../src/engine/clock.js';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
+import { CrmRateLimitError, rateLimitDelayMs, startWriteback } from '../../src/crm/writeback.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { FakeEventLog } from '../http/fake-event-log.js';
+
+const PORTAL = 'p1';
+const GROUP = 'crm-writeback';
+const logger = createLogger({ level: 'silent' });
+
+function virtualClock(start = 1_000_000): Clock & { advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms) => (now += ms),
+    sleep: async (ms) => {
+      now += Math.max(0, ms);
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function finished(n: number, extra: Partial<EngineEvent> = {}): EngineEvent {
+  return {
+    type: 'attempt.finished',
+    portalId: PORTAL,
+    campaignId: 'camp',
+    campaignName: 'Spring',
+    attemptId: `att-${n}`,
+    contactId: `c${n % 7}`,
+    to: `+1305555${String(100 + (n % 100)).padStart(4, '0')}`,
+    from: '+13055550100',
+    startedAt: 999_000,
+    durationSec: 12,
+    disposition: 'CONNECTED',
+    outcomeLabel: 'Connected',
+    nextState: 'reached',
+    at: 999_500,
+    ...extra,
+  } as EngineEvent;
+}
+
+function crmWithContacts() {
+  const crm = new LocalSampleCrm();
+  crm.addContacts(
+    'all',
+    Array.from({ length: 7 }, (_, i) => ({ id: `c${i}`, phone: `+1305555010${i}` })),
+  );
+  return crm;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+function oneRecordPerAttempt(crm: LocalSampleCrm, attemptIds: Set<string>) {
+  const ids = crm.allCalls().map((c) => c.attemptId);
+  expect(ids.length).toBe(attemptIds.size);
+  expect(new Set(ids)).toEqual(attemptIds);
+}
+
+describe('startWriteback', () => {
+  it('writes each finished attempt once, applies DNC and wrong-number flags, acks everything', async () => {
+    const log = new FakeEventLog();
+    const crm = crmWithContacts();
+    const metrics = createMetrics();
+    const clock = virtualClock();
+    await log.append(PORTAL, {
+      type: 'enrollment',
+      portalId: PORTAL,
+      campaignId: 'camp',
+      at: 1,
+      enrolled: 3,
+      skipped: {},
+    });
+    await log.append(PORTAL, finished(1));
+    await log.append(
+      PORTAL,
+      finished(2, {
+        doNotCall: true,
+        disposition: 'DO_NOT_CALL',
+        outcomeLabel: 'Do not call',
+      } as Partial<EngineEvent>),
+    );
+    await log.append(
+      PORTAL,
+      finished(3, {
+        wrongNumber: true,
+        disposition: 'WRONG_NUMBER',
+        outcomeLabel: 'Wrong number',
+      } as Partial<EngineEvent>),
+    );
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w1',
+      clock,
+      logger,
+      metrics,
+      blockMs: 5,
+    });
+    await until(() => wb.stats.written === 3 && log.pendingCount(PORTAL, GROUP) === 0, 'all written');
+    await wb.stop();
+    oneRecordPerAttempt(crm, new Set(['att-1', 'att-2', 'att-3']));
+    expect(crm.contact('c2')?.doNotCall).toBe(true);
+    expect(crm.contact('c1')?.doNotCall).toBeUndefined();
+    expect(crm.wrongNumbersOf('c3')).toEqual(['+13055550103']);
+    expect(crm.callsFor('c1')[0]).toMatchObject({
+      attemptId: 'att-1',
+      toNumber: '+13055550101',
+      disposition: 'CONNECTED',
+      campaignName: 'Spring',
+    });
+    expect(await metrics.registry.metrics()).toContain('autodial_writeback_lag_seconds_count 3');
+  });
+
+  it('writes once when the same event is delivered twice', async () => {
+    const log = new FakeEventLog();
+    const crm = crmWithContacts();
+    await log.append(PORTAL, finished(1));
+    await log.append(PORTAL, finished(1));
+    await log.append(PORTAL, finished(2));
+    // A second process with an empty memory also sees a copy: the CRM's idempotency holds the line.
+    const a = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'a',
+      clock: virtualClock(),
+      logger,
+      blockMs: 5,
+    });
+    await until(() => log.pendingCount(PORTAL, GROUP) === 0 && a.stats.written === 3, 'first pass');
+    await a.stop();
+    await log.append(PORTAL, finished(2));
+    const b = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'b',
+      clock: virtualClock(),
+      logger,
+      blockMs: 5,
+    });
+    await until(() => b.stats.written === 1 && log.pendingCount(PORTAL, GROUP) === 0, 'second pass');
+    await b.stop();
+    oneRecordPerAttempt(crm, new Set(['att-1', 'att-2']));
+    expect(crm.counts().duplicateWritesIgnored).toBe(1);
+  });
+
+  it('after a consumer crash (read, maybe written, never acked) another consumer reclaims and still one record', async () => {
+    let now = 5_000_000;
+    const log = new FakeEventLog(() => now);
+    const crm = crmWithContacts();
+    for (let n = 1; n <= 6; n++) await log.append(PORTAL, finished(n));
+    await log.ensureGroup(PORTAL, GROUP);
+    // The crashed consumer read four entries, wrote two of them to the CRM, and died before acking.
+    const read = await log.readGroup(PORTAL, GROUP, 'crashed', { count: 4, blockMs: 0 });
+    expect(read).toHaveLength(4);
+    await crm.recordCall({
+      attemptId: 'att-1',
+      portalId: PORTAL,
+      contactId: 'c1',
+      campaignId: 'camp',
+      toNumber: '+13055550101',
+      fromNumber: '+13055550100',
+      startedAt: 0,
+      durationSec: 1,
+      disposition: 'CONNECTED',
+      outcomeLabel: 'Connected',
+    });
+    await crm.recordCall({
+      attemptId: 'att-2',
+      portalId: PORTAL,
+      contactId: 'c2',
+      campaignId: 'camp',
+      toNumber: '+13055550102',
+      fromNumber: '+13055550100',
+      startedAt: 0,
+      durationSec: 1,
+      disposition: 'CONNECTED',
+      outcomeLabel: 'Connected',
+    });
+    now += 120_000;
+    const clock = virtualClock(now);
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'survivor',
+      clock,
+      logger,
+      blockMs: 5,
+      claimIdleMs: 60_000,
+    });
+    await until(
+      () => log.pendingCount(PORTAL, GROUP) === 0 && wb.stats.written === 6,
+      'reclaimed and written',
+    );
+    await wb.stop();
+    oneRecordPerAttempt(crm, new Set(['att-1', 'att-2', 'att-3', 'att-4', 'att-5', 'att-6']));
+  });
+
+  it('waits out a 429 storm and eventually writes everything exactly once', async () => {
+    const log = new FakeEventLog();
+    const crm = crmWithContacts();
+    crm.setRateLimit({ rate: 0.8, retryAfterMs: 2000, random: seeded(7) });
+    const metrics = createMetrics();
+    const clock = virtualClock();
+    const ids = new Set<string>();
+    for (let n = 1; n <= 40; n++) {
+      ids.add(`att-${n}`);
+      await log.append(PORTAL, finished(n, n % 5 === 0 ? ({ doNotCall: true } as Partial<EngineEvent>) : {}));
+    }
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w',
+      clock,
+      logger,
+      metrics,
+      blockMs: 5,
+      random: seeded(3),
+    });
+    await until(() => wb.stats.written === 40 && log.pendingCount(PORTAL, GROUP) === 0, 'storm weathered');
+    await wb.stop();
+    oneRecordPerAttempt(crm, ids);
+    expect(wb.stats.rateLimited).toBeGreaterThan(40);
+    expect(wb.stats.deferred).toBe(0);
+    expect(crm.contact('c5')?.doNotCall).toBe(true);
+    expect(await metrics.registry.metrics()).toMatch(
+      /autodial_crm_rate_limited_total\{operation="recordCall"\} [1-9]\d*/,
+    );
+  });
+
+  it('retries other errors with backoff, and leaves a persistently failing event pending, never acked', async () => {
+    const log = new FakeEventLog();
+    const crm = crmWithContacts();
+    let failuresLeft = 3;
+    const flaky = Object.create(crm) as LocalSampleCrm;
+    flaky.recordCall = async (record) => {
+      if (record.attemptId === 'att-9') throw new Error('HubSpot 400: property invalid');
+      if (failuresLeft-- > 0) throw new Error('ECONNRESET');
+      return crm.recordCall(record);
+    };
+    await log.append(PORTAL, finished(1));
+    await log.append(PORTAL, finished(9));
+    await log.append(PORTAL, finished(2));
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm: flaky,
+      consumer: 'w',
+      clock: virtualClock(),
+      logger,
+      blockMs: 5,
+      maxTries: 4,
+      claimIdleMs: 3_600_000,
+    });
+    await until(() => wb.stats.written === 2 && wb.stats.deferred >= 1, 'good ones written');
+    await wb.stop();
+    oneRecordPerAttempt(crm, new Set(['att-1', 'att-2']));
+    expect(log.pendingCount(PORTAL, GROUP)).toBe(1);
+  });
+
+  it('property: any duplication, crash point and 429 rate ends with one record per attempt and nothing pending', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 25 }),
+        fc.nat({ max: 25 }),
+        fc.double({ min: 0, max: 0.85, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        async (attemptNumbers, crashAfter, rate, seed) => {
+          let now = 10_000_000;
+          const log = new FakeEventLog(() => now);
+          const crm = crmWithContacts();
+          crm.setRateLimit({ rate, retryAfterMs: 500, random: seeded(seed) });
+          for (const n of attemptNumbers) await log.append(PORTAL, finished(n));
+          await log.ensureGroup(PORTAL, GROUP);
+          await log.readGroup(PORTAL, GROUP, 'crashed', { count: crashAfter, blockMs: 0 });
+          now += 120_000;
+          const wb = startWriteback({
+            eventLog: log,
+            portalId: PORTAL,
+            crm,
+            consumer: 'ok',
+            clock: virtualClock(now),
+            logger,
+            blockMs: 2,
+            claimIdleMs: 60_000,
+            random: seeded(seed + 1),
+          });
+          await until(
+            () => log.pendingCount(PORTAL, GROUP) === 0 && wb.stats.written === attemptNumbers.length,
+            'drained',
+          );
+          await wb.stop();
+          oneRecordPerAttempt(crm, new Set(attemptNumbers.map((n) => `att-${n}`)));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('rateLimitDelayMs', () => {
+  it('recognizes CrmRateLimitError and SDK errors with a 429 status', () => {
+    expect(rateLimitDelayMs(new CrmRateLimitError('slow down', 1234))).toBe(1234);
+    expect(rateLimitDelayMs(Object.assign(new Error('x'), { code: 429 }), 900)).toBe(900);
+    expect(rateLimitDelayMs(Object.assign(new Error('x'), { status: 429, retryAfterMs: 50 }))).toBe(50);
+    expect(rateLimitDelayMs(new Error('boom'))).toBeUndefined();
+    expect(rateLimitDelayMs(Object.assign(new Error('x'), { status: 500 }))).toBeUndefined();
+  });
+});
