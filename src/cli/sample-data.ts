@@ -4,6 +4,7 @@
  * plus the dirt real lists carry: invalid numbers, the same number twice in different formats, DNC flags.
  */
 import type { CrmContact } from '../crm/crm.js';
+import { seededRandom } from '../domain/random.js';
 
 export interface SampleContact extends CrmContact {
   /** What the sample is meant to exercise, for demo reports and tests. */
@@ -83,18 +84,6 @@ const INVALID = [
   '12345678901234567',
 ];
 
-/** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The ways CRMs store the same NANP number. */
 function nanpFormats(area: string, line: string): string[] {
   const [x, y] = [line.slice(0, 3), line.slice(3)];
@@ -113,7 +102,7 @@ function ukFormats(prefix: string, last3: string): string[] {
 }
 
 export function generateSampleContacts(options: { count: number; seed: number }): SampleContact[] {
-  const random = rng(options.seed);
+  const random = seededRandom(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const totalWeight = AREAS.reduce((s, a) => s + a.weight, 0);
   const pickArea = (): Area => {

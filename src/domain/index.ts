@@ -10,3 +10,4 @@ export * from './outcome.js';
 export * from './retry.js';
 export * from './lifecycle.js';
 export * from './policy.js';
+export * from './random.js';

@@ -11,6 +11,7 @@ import { CrmRateLimitError, rateLimitDelayMs, startWriteback } from '../../src/c
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { FakeEventLog } from '../http/fake-event-log.js';
+import { seededRandom } from '../../src/domain/random.js';
 
 const PORTAL = 'p1';
 const GROUP = 'crm-writeback';
@@ -25,17 +26,6 @@ function virtualClock(start = 1_000_000): Clock & { advance(ms: number): void } 
       now += Math.max(0, ms);
       await new Promise((r) => setImmediate(r));
     },
-  };
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -228,7 +218,7 @@ describe('startWriteback', () => {
   it('waits out a 429 storm and eventually writes everything exactly once', async () => {
     const log = new FakeEventLog();
     const crm = crmWithContacts();
-    crm.setRateLimit({ rate: 0.8, retryAfterMs: 2000, random: seeded(7) });
+    crm.setRateLimit({ rate: 0.8, retryAfterMs: 2000, random: seededRandom(7) });
     const metrics = createMetrics();
     const clock = virtualClock();
     const ids = new Set<string>();
@@ -245,7 +235,7 @@ describe('startWriteback', () => {
       logger,
       metrics,
       blockMs: 5,
-      random: seeded(3),
+      random: seededRandom(3),
     });
     await until(() => wb.stats.written === 40 && log.pendingCount(PORTAL, GROUP) === 0, 'storm weathered');
     await wb.stop();
@@ -299,7 +289,7 @@ describe('startWriteback', () => {
           let now = 10_000_000;
           const log = new FakeEventLog(() => now);
           const crm = crmWithContacts();
-          crm.setRateLimit({ rate, retryAfterMs: 500, random: seeded(seed) });
+          crm.setRateLimit({ rate, retryAfterMs: 500, random: seededRandom(seed) });
           for (const n of attemptNumbers) await log.append(PORTAL, finished(n));
           await log.ensureGroup(PORTAL, GROUP);
           await log.readGroup(PORTAL, GROUP, 'crashed', { count: crashAfter, blockMs: 0 });
@@ -313,7 +303,7 @@ describe('startWriteback', () => {
             logger,
             blockMs: 2,
             claimIdleMs: 60_000,
-            random: seeded(seed + 1),
+            random: seededRandom(seed + 1),
           });
           await until(
             () => log.pendingCount(PORTAL, GROUP) === 0 && wb.stats.written === attemptNumbers.length,

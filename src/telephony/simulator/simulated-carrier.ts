@@ -10,6 +10,7 @@ import { E164Schema } from '../../domain/settings.js';
 import type { Clock } from '../../engine/clock.js';
 import { TelephonyError } from '../telephony.js';
 import type { CallEventSink, DialRequest, Telephony } from '../telephony.js';
+import { seededRandom } from '../../domain/random.js';
 
 export const SIMULATED_OUTCOMES = ['human', 'busy', 'no-answer', 'machine', 'invalid', 'failed'] as const;
 export type SimulatedOutcome = (typeof SIMULATED_OUTCOMES)[number];
@@ -69,18 +70,6 @@ export interface SimulatorStats {
   byOutcome: Record<SimulatedOutcome, number>;
   /** Final statuses delivered. */
   byFinalStatus: Record<FinalCallStatus, number>;
-}
-
-/** mulberry32: tiny, fast, good enough for simulation; returns [0,1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** FNV-1a: a call's own seed from the run seed and its attemptId. */
@@ -208,7 +197,7 @@ export class SimulatedCarrier implements Telephony {
   /** The fate of a call, drawn from its own seeded generator (pure given seed and request). */
   plan(request: DialRequest): Plan {
     const o = this.options;
-    const random = mulberry32(callSeed(o.seed, request.attemptId));
+    const random = seededRandom(callSeed(o.seed, request.attemptId));
     const outcome = pickOutcome(random, o.mix);
     const ms = (sec: number) => Math.round(sec * 1000);
     const between = (min: number, max: number) => min + (max - min) * random();
