@@ -1,0 +1,269 @@
+/**
+ * Campaign service: create, edit settings only while editable, move through the lifecycle (the domain decides
+ * which moves are legal), enroll, unenroll and DNC. Every input passes a zod schema; bad input changes nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { transition, isEditable } from '../domain/lifecycle.js';
+import type { CampaignAction } from '../domain/lifecycle.js';
+import { dedupeByPhone, normalizePhone } from '../domain/phone.js';
+import { firstDialTime } from '../domain/policy.js';
+import { EMPTY_HISTORY } from '../domain/retry.js';
+import {
+  AccountSettingsSchema,
+  CampaignSettingsSchema,
+  IanaZoneSchema,
+  describeZodError,
+} from '../domain/settings.js';
+import type { AccountSettings, CampaignSettings } from '../domain/settings.js';
+import type { Clock } from './clock.js';
+import type { EngineEvent, SkipReason } from './events.js';
+import { leadContext, locationOf } from './lead-context.js';
+import type { CampaignRecord, EnrollRow, Store } from './store/store.js';
+
+export class EngineInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineInputError';
+  }
+}
+
+export const EnrollRowSchema = z.object({
+  contactId: z.string().trim().min(1, 'contactId is required').max(100),
+  phone: z.string().max(100).optional().default(''),
+  timeZone: IanaZoneSchema.optional(),
+  doNotCall: z.boolean().optional().default(false),
+});
+export type EnrollRowInput = z.input<typeof EnrollRowSchema>;
+
+export interface ZoneLookup {
+  candidateZones(e164: string): Promise<string[]>;
+}
+
+export interface CampaignServiceOptions {
+  store: Store;
+  clock: Clock;
+  random?: () => number;
+  zones: ZoneLookup;
+  account?: (portalId: string) => AccountSettings;
+}
+
+export interface EnrollReport {
+  enrolled: number;
+  skipped: { contactId: string; row: number; reason: SkipReason; detail?: string }[];
+}
+
+const DEFAULT_ACCOUNT = AccountSettingsSchema.parse({});
+
+export class CampaignService {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly zones: ZoneLookup;
+  readonly account: (portalId: string) => AccountSettings;
+
+  constructor(options: CampaignServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.random = options.random ?? Math.random;
+    this.zones = options.zones;
+    this.account = options.account ?? (() => DEFAULT_ACCOUNT);
+  }
+
+  async create(portalId: string, input: unknown, campaignId?: string): Promise<CampaignRecord> {
+    const parsed = CampaignSettingsSchema.safeParse(input);
+    if (!parsed.success)
+      throw new EngineInputError(`invalid campaign settings: ${describeZodError(parsed.error)}`);
+    const now = this.clock.now();
+    const record: CampaignRecord = {
+      portalId,
+      campaignId: campaignId ?? `c${randomBytes(6).toString('hex')}`,
+      settings: parsed.data,
+      status: 'draft',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.store.createCampaign(record))) {
+      throw new EngineInputError(`campaign ${record.campaignId} already exists`);
+    }
+    return record;
+  }
+
+  async get(portalId: string, campaignId: string): Promise<CampaignRecord> {
+    const record = await this.store.getCampaign(portalId, campaignId);
+    if (!record) throw new EngineInputError(`campaign ${campaignId} not found`);
+    return record;
+  }
+
+  /** Settings change only while editable; a pace change is the exception: it applies live, within a second. */
+  async updateSettings(portalId: string, campaignId: string, input: unknown): Promise<CampaignRecord> {
+    const parsed = CampaignSettingsSchema.safeParse(input);
+    if (!parsed.success)
+      throw new EngineInputError(`invalid campaign settings: ${describeZodError(parsed.error)}`);
+    return this.mutate(portalId, campaignId, (record) => {
+      if (!isEditable(record.status)) {
+        throw new EngineInputError(`cannot edit a ${record.status} campaign: pause it first`);
+      }
+      return { record: { ...record, settings: parsed.data }, events: [] };
+    });
+  }
+
+  async setPace(portalId: string, campaignId: string, input: unknown): Promise<CampaignRecord> {
+    const parsed = CampaignSettingsSchema.shape.pace.safeParse(input);
+    if (!parsed.success) throw new EngineInputError(`invalid pace: ${describeZodError(parsed.error)}`);
+    return this.mutate(portalId, campaignId, (record) => ({
+      record: { ...record, settings: { ...record.settings, pace: parsed.data } },
+      events: [],
+    }));
+  }
+
+  async act(
+    portalId: string,
+    campaignId: string,
+    action: CampaignAction,
+    why?: string,
+  ): Promise<CampaignRecord> {
+    return this.mutate(portalId, campaignId, (record) => {
+      const now = this.clock.now();
+      const startAt = record.settings.startAt ? Date.parse(record.settings.startAt) : undefined;
+      const result = transition(record.status, action, {
+        hasContactSource: true,
+        ...(startAt !== undefined ? { startAt } : {}),
+        now,
+      });
+      if (!result.ok) throw new EngineInputError(result.error);
+      const event: EngineEvent = {
+        type: 'campaign.status',
+        portalId,
+        campaignId,
+        from: record.status,
+        to: result.to,
+        at: now,
+        ...(why ? { why } : {}),
+      };
+      return { record: { ...record, status: result.to }, events: [event] };
+    });
+  }
+
+  private async mutate(
+    portalId: string,
+    campaignId: string,
+    change: (r: CampaignRecord) => { record: CampaignRecord; events: EngineEvent[] },
+  ): Promise<CampaignRecord> {
+    for (;;) {
+      const current = await this.get(portalId, campaignId);
+      const { record, events } = change(current);
+      const next = { ...record, version: current.version + 1, updatedAt: this.clock.now() };
+      if (await this.store.saveCampaign(next, events)) return next;
+    }
+  }
+
+  /**
+   * Enrolls contact rows. Idempotent; dedupes by E.164 within the batch and against the campaign; every skipped
+   * row is reported (row number, contact, reason) and counted once.
+   */
+  async enroll(portalId: string, campaignId: string, rows: unknown[]): Promise<EnrollReport> {
+    const campaign = await this.get(portalId, campaignId);
+    const account = this.account(portalId);
+    const now = this.clock.now();
+    const report: EnrollReport = { enrolled: 0, skipped: [] };
+    const valid: { row: number; contactId: string; e164: string; zone?: string; doNotCall: boolean }[] = [];
+    rows.forEach((raw, index) => {
+      const parsed = EnrollRowSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw new EngineInputError(`row ${index + 1}: ${describeZodError(parsed.error)}`);
+      }
+    });
+    for (const [index, raw] of rows.entries()) {
+      const row = EnrollRowSchema.parse(raw);
+      const skip = (reason: SkipReason, detail?: string) =>
+        report.skipped.push({
+          contactId: row.contactId,
+          row: index + 1,
+          reason,
+          ...(detail ? { detail } : {}),
+        });
+      if (row.phone.trim() === '') {
+        skip('MISSING_NUMBER');
+        continue;
+      }
+      const phone = normalizePhone(row.phone, account.defaultRegion);
+      if (!phone.ok) {
+        skip('INVALID_NUMBER', phone.reason);
+        continue;
+      }
+      valid.push({
+        row: index + 1,
+        contactId: row.contactId,
+        e164: phone.phone.e164,
+        ...(row.timeZone ? { zone: row.timeZone } : {}),
+        doNotCall: row.doNotCall,
+      });
+    }
+    const { unique, duplicates } = dedupeByPhone(valid, (v) => v.e164);
+    for (const d of duplicates)
+      report.skipped.push({ contactId: d.contactId, row: d.row, reason: 'DUPLICATE' });
+    const enrollRows: EnrollRow[] = [];
+    const dncNumbers: string[] = [];
+    for (const v of unique) {
+      if (v.doNotCall) {
+        dncNumbers.push(v.e164);
+        report.skipped.push({ contactId: v.contactId, row: v.row, reason: 'DNC' });
+        continue;
+      }
+      const candidateZones = v.zone ? [] : await this.zones.candidateZones(v.e164);
+      const ctx = leadContext(
+        campaign.settings,
+        account,
+        locationOf(v.e164, v.zone, candidateZones),
+        EMPTY_HISTORY,
+      );
+      const dueAt = firstDialTime(now, ctx, this.random);
+      if (dueAt === null) {
+        report.skipped.push({ contactId: v.contactId, row: v.row, reason: 'NO_CALLABLE_TIME' });
+        continue;
+      }
+      enrollRows.push({ contactId: v.contactId, e164: v.e164, ...(v.zone ? { zone: v.zone } : {}), dueAt });
+    }
+    // The CRM's DNC flag protects the number everywhere in the portal, not only in this campaign.
+    await this.store.addDoNotCall(portalId, dncNumbers);
+    const result = await this.store.enroll(
+      portalId,
+      campaignId,
+      enrollRows,
+      report.skipped.map((s) => ({ contactId: s.contactId, reason: s.reason })),
+      now,
+    );
+    report.enrolled = result.enrolled.length;
+    const rowOf = new Map(
+      enrollRows.map((r) => [r.contactId, valid.find((v) => v.contactId === r.contactId)!.row]),
+    );
+    for (const s of result.skipped) {
+      if (!report.skipped.some((x) => x.contactId === s.contactId)) {
+        report.skipped.push({ contactId: s.contactId, row: rowOf.get(s.contactId) ?? 0, reason: s.reason });
+      }
+    }
+    return report;
+  }
+
+  counts(portalId: string, campaignId: string) {
+    return this.store.enrollmentCounts(portalId, campaignId);
+  }
+
+  unenroll(portalId: string, campaignId: string, contactId: string) {
+    return this.store.unenroll(portalId, campaignId, contactId, this.clock.now());
+  }
+
+  /** The contact was deleted or flagged DNC in the CRM: no campaign dials it again. */
+  async removeContact(portalId: string, contactId: string, numbers: string[] = []) {
+    await this.store.removeContact(portalId, contactId);
+    await this.store.addDoNotCall(portalId, numbers);
+  }
+
+  addDoNotCall(portalId: string, numbers: string[]) {
+    return this.store.addDoNotCall(portalId, numbers);
+  }
+}
+
+export type { CampaignSettings };

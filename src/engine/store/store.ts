@@ -1,0 +1,244 @@
+/**
+ * The engine's storage port. Two adapters pass one contract suite: Redis (production, any number of worker
+ * processes, every multi-key change one Lua script) and memory (embedded, one process). Every operation that
+ * must be atomic across records (claim, finish, requeue) is ONE call here, so the engine never needs a lock.
+ */
+import type { CampaignStatus } from '../../domain/lifecycle.js';
+import type { CampaignSettings } from '../../domain/settings.js';
+import type { EngineEvent, EventLog, LeadState, SkipReason } from '../events.js';
+import type { LeadProgress } from './codec.js';
+
+export interface CampaignRecord {
+  portalId: string;
+  campaignId: string;
+  settings: CampaignSettings;
+  status: CampaignStatus;
+  /** Optimistic version: every save must name the version it read. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EnrollRow {
+  contactId: string;
+  e164: string;
+  zone?: string;
+  /** First dial time (already inside the calling window). */
+  dueAt: number;
+}
+
+export interface EnrollResult {
+  /** Contacts newly enrolled by this call. */
+  enrolled: string[];
+  /** Newly recorded skips (a contact skipped before is not counted again). */
+  skipped: { contactId: string; reason: SkipReason }[];
+}
+
+export interface LeadView {
+  contactId: string;
+  e164: string;
+  zone?: string;
+  progress: LeadProgress;
+  /** Encoded progress as stored: the compare-and-set token for claim/reschedule. */
+  rev: string;
+  /** Due time in the campaign's queue, null when not queued. */
+  dueAt: number | null;
+}
+
+export type AttemptState = 'claimed' | 'dial-requested' | 'dialed' | 'finished';
+
+export interface AttemptRecord {
+  attemptId: string;
+  portalId: string;
+  campaignId: string;
+  contactId: string;
+  to: string;
+  from: string;
+  state: AttemptState;
+  /** 1-based attempt number for this lead. */
+  ordinal: number;
+  dueAt: number;
+  claimedAt: number;
+  dialRequestedAt?: number;
+  providerCallId?: string;
+  /** Lease expiry: past it, the reaper recovers or finalizes the attempt. */
+  leaseUntil: number;
+  /** Optimistic version of the progress field. */
+  rev: number;
+  /** JSON of the CallProgress folded so far. */
+  progress?: string;
+  /** The lead's encoded progress before the claim (restored when a claimed attempt is requeued). */
+  priorLead: string;
+  /** Pacer levels holding a concurrency slot for this attempt. */
+  levels: string[];
+  agentId?: string;
+  amd: boolean;
+  /** Local hour of the callee when claimed (compliance report). */
+  localHour?: number;
+}
+
+export interface PaceLevel {
+  /** e.g. `c:<campaignId>`, `acct`, `n:<callerId>`. */
+  name: string;
+  callsPerSecond: number;
+  maxConcurrent: number;
+}
+
+export interface ClaimRequest {
+  portalId: string;
+  campaignId: string;
+  contactId: string;
+  /** Lead progress as peeked: the claim fails with `changed` if it moved since. */
+  expectRev: string;
+  attemptId: string;
+  from: string;
+  now: number;
+  leaseUntil: number;
+  /** Pacer levels to acquire atomically with the claim; the campaign level takes its limits from the record. */
+  pace?: PaceLevel[];
+  /** Dial-mode capacity: most live attempts the campaign may have (null: only the pacer's cap). */
+  maxLive: number | null;
+  /** When the contact is live in another campaign, try again this much later. */
+  busyRetryMs: number;
+  amd: boolean;
+  agentId?: string;
+  localHour?: number;
+}
+
+export type ClaimDenial =
+  'inactive' | 'not-due' | 'changed' | 'removed' | 'dnc' | 'contact-busy' | 'capacity' | 'paced';
+
+export type ClaimResult =
+  { ok: true; attempt: AttemptRecord } | { ok: false; reason: ClaimDenial; waitMs?: number };
+
+export interface FinishRequest {
+  portalId: string;
+  attemptId: string;
+  now: number;
+  /** The lead's progress after this attempt (ignored if the lead was removed meanwhile). */
+  lead: LeadProgress;
+  /** Requeue at this time (retry), or null for a final state. */
+  nextAt: number | null;
+  /** Number to add to the portal's do-not-call set. */
+  dncNumber?: string;
+  /** Pause the campaign (account configuration error) instead of burning the attempt. */
+  pauseCampaign?: boolean;
+  events: EngineEvent[];
+  /** Why it finished, kept on the attempt for auditing. */
+  summary: string;
+}
+
+export type FinishResult = 'finished' | 'already-finished' | 'missing';
+
+export interface Store extends EventLog {
+  // campaigns
+  createCampaign(record: CampaignRecord): Promise<boolean>;
+  getCampaign(portalId: string, campaignId: string): Promise<CampaignRecord | null>;
+  listCampaigns(portalId: string): Promise<CampaignRecord[]>;
+  /** Saves when the stored version equals `record.version - 1`; appends the events atomically. */
+  saveCampaign(record: CampaignRecord, events?: EngineEvent[]): Promise<boolean>;
+
+  // enrollment and removal
+  enroll(
+    portalId: string,
+    campaignId: string,
+    rows: EnrollRow[],
+    skipped: { contactId: string; reason: SkipReason }[],
+    now: number,
+  ): Promise<EnrollResult>;
+  enrollmentCounts(portalId: string, campaignId: string): Promise<Record<'enrolled' | SkipReason, number>>;
+  skippedContacts(portalId: string, campaignId: string): Promise<{ contactId: string; reason: SkipReason }[]>;
+  getLead(portalId: string, campaignId: string, contactId: string): Promise<LeadView | null>;
+  leadStates(portalId: string, campaignId: string): Promise<Record<LeadState, number>>;
+  /** Takes this contact out of one campaign (no effect on a live attempt, which finishes normally). */
+  unenroll(portalId: string, campaignId: string, contactId: string, now: number): Promise<boolean>;
+  /** Portal-wide: numbers nobody may dial, contacts no campaign may dial (checked atomically at claim). */
+  addDoNotCall(portalId: string, numbers: string[]): Promise<void>;
+  isDoNotCall(portalId: string, number: string): Promise<boolean>;
+  removeContact(portalId: string, contactId: string): Promise<void>;
+
+  // the due queue
+  peekDue(portalId: string, campaignId: string, now: number, limit: number): Promise<LeadView[]>;
+  nextDueAt(portalId: string, campaignId: string): Promise<number | null>;
+  /** Moves a queued lead to `at` (or to a final state when `finalState` is set) if it still has `expectRev`. */
+  reschedule(
+    portalId: string,
+    campaignId: string,
+    contactId: string,
+    expectRev: string,
+    at: number | null,
+    finalState?: LeadState,
+    events?: EngineEvent[],
+  ): Promise<boolean>;
+
+  /** Compare-and-set of any lead (queued or not): a rep's wrap-up changes a finished lead's next state. */
+  updateLead(
+    portalId: string,
+    campaignId: string,
+    contactId: string,
+    expectRev: string,
+    progress: LeadProgress,
+    dueAt: number | null,
+    events?: EngineEvent[],
+  ): Promise<boolean>;
+
+  // attempts
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null>;
+  /** claimed -> dial-requested (durably, before telephony.dial); takes the pace levels for a preview claim. */
+  markDialRequested(
+    portalId: string,
+    attemptId: string,
+    now: number,
+    leaseUntil: number,
+    events: EngineEvent[],
+    pace?: PaceLevel[],
+  ): Promise<{ ok: true } | { ok: false; reason: 'not-claimed' | 'paced'; waitMs?: number }>;
+  markDialed(portalId: string, attemptId: string, providerCallId: string): Promise<boolean>;
+  /** Compare-and-set of the folded call progress; extends the attempt's and its slots' leases. */
+  saveProgress(
+    portalId: string,
+    attemptId: string,
+    expectRev: number,
+    progress: string,
+    leaseUntil: number,
+    events: EngineEvent[],
+  ): Promise<boolean>;
+  /** Atomic and idempotent: lead state, due time, live lock, concurrency slots, lease, events. */
+  finishAttempt(request: FinishRequest): Promise<FinishResult>;
+  /** A claimed (never dial-requested) attempt goes back to the queue at `at`, as if never claimed. */
+  requeueClaimed(portalId: string, attemptId: string, at: number, now: number): Promise<boolean>;
+  /** Attempts whose lease ran out (the reaper's work list). */
+  expiredAttempts(portalId: string, now: number, limit: number): Promise<string[]>;
+  nextLeaseExpiry(portalId: string): Promise<number | null>;
+
+  // pacer introspection and dial-mode inputs
+  liveCount(portalId: string, level: string, now: number): Promise<number>;
+  setAgentAvailable(portalId: string, campaignId: string, agentId: string, available: boolean): Promise<void>;
+  availableAgents(portalId: string, campaignId: string): Promise<number>;
+
+  // wake-ups (Redis pub/sub per portal / an EventEmitter)
+  wake(portalId: string): Promise<void>;
+  onWake(portalId: string, listener: () => void): Promise<() => Promise<void>>;
+
+  close(): Promise<void>;
+}
+
+export const EMPTY_COUNTS = (): Record<'enrolled' | SkipReason, number> => ({
+  enrolled: 0,
+  INVALID_NUMBER: 0,
+  DUPLICATE: 0,
+  DNC: 0,
+  NO_CALLABLE_TIME: 0,
+  MISSING_NUMBER: 0,
+});
+
+export const EMPTY_STATES = (): Record<LeadState, number> => ({
+  queued: 0,
+  dialing: 0,
+  retrying: 0,
+  reached: 0,
+  failed: 0,
+  dnc: 0,
+  removed: 0,
+});

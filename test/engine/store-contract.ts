@@ -1,0 +1,553 @@
+/**
+ * One contract for every Store adapter: the memory store and the Redis store must behave identically.
+ * Time is passed explicitly (`now`), so every time-based case is deterministic.
+ */
+import { describe, it, expect, beforeEach, afterAll } from '@jest/globals';
+import fc from 'fast-check';
+import { CampaignSettingsSchema } from '../../src/domain/settings.js';
+import type { CampaignSettingsInput } from '../../src/domain/settings.js';
+import { decodeProgress, encodeProgress } from '../../src/engine/store/codec.js';
+import type { CampaignRecord, ClaimRequest, PaceLevel, Store } from '../../src/engine/store/store.js';
+import type { StoredEvent } from '../../src/engine/events.js';
+
+const cid = (e: StoredEvent) => ('contactId' in e ? e.contactId : '');
+import { WINDOW_MS, windowCap } from '../../src/engine/pacer.js';
+
+export interface StoreHarness {
+  store: Store;
+  /** A portal id unique to this test run. */
+  portalId: string;
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.UTC(2030, 0, 7, 15, 0, 0); // fixed, deterministic engine time
+
+export function campaignRecord(
+  portalId: string,
+  campaignId: string,
+  overrides: Partial<CampaignSettingsInput> = {},
+): CampaignRecord {
+  const settings = CampaignSettingsSchema.parse({
+    name: `Campaign ${campaignId}`,
+    callerIds: ['+15550001000'],
+    dialMode: { mode: 'message' },
+    message: { say: 'Hello' },
+    pace: { callsPerSecond: 100, maxConcurrentCalls: 1000 },
+    ...overrides,
+  });
+  return { portalId, campaignId, settings, status: 'active', version: 1, createdAt: T0, updatedAt: T0 };
+}
+
+export function storeContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
+  describe(`Store contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    let portal: string;
+    const harnesses: StoreHarness[] = [];
+    let seq = 0;
+    const nextId = (p: string) => `${p}${++seq}`;
+
+    beforeEach(async () => {
+      h = await makeHarness();
+      harnesses.push(h);
+      store = h.store;
+      portal = h.portalId;
+    });
+
+    afterAll(async () => {
+      for (const x of harnesses) await x.cleanup();
+    });
+
+    async function activeCampaign(overrides: Partial<CampaignSettingsInput> = {}) {
+      const id = nextId('camp');
+      expect(await store.createCampaign(campaignRecord(portal, id, overrides))).toBe(true);
+      return id;
+    }
+
+    async function enrollN(campaignId: string, n: number, dueAt = T0, offset = 0) {
+      const rows = Array.from({ length: n }, (_, i) => ({
+        contactId: `k${i + offset}`,
+        e164: `+1212${String(5551000 + i + offset).padStart(7, '0')}`,
+        zone: 'America/New_York',
+        dueAt,
+      }));
+      await store.enroll(portal, campaignId, rows, [], dueAt);
+      return rows;
+    }
+
+    function claimReq(campaignId: string, contactId: string, rev: string, extra: Partial<ClaimRequest> = {}) {
+      return {
+        portalId: portal,
+        campaignId,
+        contactId,
+        expectRev: rev,
+        attemptId: nextId('att'),
+        from: '+15550001000',
+        now: T0,
+        leaseUntil: T0 + 60_000,
+        maxLive: null,
+        busyRetryMs: 30_000,
+        amd: false,
+        ...extra,
+      } satisfies ClaimRequest;
+    }
+
+    async function claimFirst(campaignId: string, extra: Partial<ClaimRequest> = {}) {
+      const now = extra.now ?? T0;
+      const [lead] = await store.peekDue(portal, campaignId, now, 1);
+      if (!lead) throw new Error('nothing due');
+      return store.claim(claimReq(campaignId, lead.contactId, lead.rev, extra));
+    }
+
+    async function finish(attemptId: string, now: number, nextAt: number | null = null) {
+      const attempt = (await store.getAttempt(portal, attemptId))!;
+      const prior = decodeProgress(attempt.priorLead);
+      return store.finishAttempt({
+        portalId: portal,
+        attemptId,
+        now,
+        lead: {
+          ...prior,
+          state: nextAt === null ? 'reached' : 'retrying',
+          attempts: prior.attempts + 1,
+          firstAttemptAt: prior.firstAttemptAt ?? now,
+          recentAttemptTimes: [...prior.recentAttemptTimes, now],
+          attemptId,
+        },
+        nextAt,
+        events: [],
+        summary: 'test',
+      });
+    }
+
+    describe('campaigns', () => {
+      it('creates once and saves only over the version it read', async () => {
+        const id = await activeCampaign();
+        expect(await store.createCampaign(campaignRecord(portal, id))).toBe(false);
+        const read = (await store.getCampaign(portal, id))!;
+        expect(read.version).toBe(1);
+        expect(read.settings.name).toBe(`Campaign ${id}`);
+        const paused = { ...read, status: 'paused' as const, version: 2 };
+        expect(await store.saveCampaign(paused)).toBe(true);
+        expect(await store.saveCampaign({ ...read, version: 2 })).toBe(false); // stale writer
+        expect((await store.getCampaign(portal, id))!.status).toBe('paused');
+        expect((await store.listCampaigns(portal)).map((c) => c.campaignId)).toContain(id);
+      });
+    });
+
+    describe('enrollment', () => {
+      it('is idempotent, dedupes by number, and records each skip once with its reason', async () => {
+        const c = await activeCampaign();
+        await store.addDoNotCall(portal, ['+12125559999']);
+        const rows = [
+          { contactId: 'a', e164: '+12125550001', dueAt: T0 },
+          { contactId: 'b', e164: '+12125550002', dueAt: T0 },
+          { contactId: 'dup', e164: '+12125550001', dueAt: T0 }, // same number as a
+          { contactId: 'dnc', e164: '+12125559999', dueAt: T0 },
+        ];
+        const skipped = [{ contactId: 'bad', reason: 'INVALID_NUMBER' as const }];
+        const first = await store.enroll(portal, c, rows, skipped, T0);
+        expect(first.enrolled.sort()).toEqual(['a', 'b']);
+        expect(first.skipped).toEqual(
+          expect.arrayContaining([
+            { contactId: 'dup', reason: 'DUPLICATE' },
+            { contactId: 'dnc', reason: 'DNC' },
+            { contactId: 'bad', reason: 'INVALID_NUMBER' },
+          ]),
+        );
+        const again = await store.enroll(portal, c, rows, skipped, T0 + 5000);
+        expect(again).toEqual({ enrolled: [], skipped: [] });
+        expect(await store.enrollmentCounts(portal, c)).toEqual({
+          enrolled: 2,
+          INVALID_NUMBER: 1,
+          DUPLICATE: 1,
+          DNC: 1,
+          NO_CALLABLE_TIME: 0,
+          MISSING_NUMBER: 0,
+        });
+        expect((await store.skippedContacts(portal, c)).length).toBe(3);
+        // re-enrolling did not move the due time
+        expect((await store.getLead(portal, c, 'a'))!.dueAt).toBe(T0);
+        const states = await store.leadStates(portal, c);
+        expect(states.queued).toBe(2);
+      });
+    });
+
+    describe('claim', () => {
+      it('only due leads are claimable, and a changed lead is not claimed', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1, T0 + 10_000);
+        expect(await store.peekDue(portal, c, T0, 10)).toEqual([]);
+        expect(await store.nextDueAt(portal, c)).toBe(T0 + 10_000);
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        expect((await store.claim(claimReq(c, 'k0', lead.rev))).ok).toBe(false);
+        const later = await store.claim(claimReq(c, 'k0', 'r|1||0||x', { now: T0 + 10_000 }));
+        expect(later).toEqual({ ok: false, reason: 'changed' });
+      });
+
+      it('many concurrent claimers never get the same contact', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 10);
+        const leads = await store.peekDue(portal, c, T0, 100);
+        // 40 claimers race for 10 leads, 4 per lead
+        const results = await Promise.all(
+          leads.flatMap((l) => [0, 1, 2, 3].map(() => store.claim(claimReq(c, l.contactId, l.rev)))),
+        );
+        const winners = results.filter((r) => r.ok).map((r) => (r.ok ? r.attempt.contactId : ''));
+        expect(winners.sort()).toEqual(leads.map((l) => l.contactId).sort());
+        expect(await store.peekDue(portal, c, T0, 100)).toEqual([]);
+      });
+
+      it('a paused campaign is not dialed', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const rec = (await store.getCampaign(portal, c))!;
+        await store.saveCampaign({ ...rec, status: 'paused', version: rec.version + 1 });
+        expect(await claimFirst(c)).toEqual({ ok: false, reason: 'inactive' });
+      });
+
+      it('one live attempt per contact across campaigns (by contact id and by number)', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125550100', dueAt: T0 }], [], T0);
+        await store.enroll(portal, b, [{ contactId: 'x', e164: '+12125550100', dueAt: T0 }], [], T0);
+        const other = await activeCampaign();
+        await store.enroll(portal, other, [{ contactId: 'y', e164: '+12125550100', dueAt: T0 }], [], T0);
+        const first = await claimFirst(a);
+        expect(first.ok).toBe(true);
+        expect(await claimFirst(b)).toEqual({ ok: false, reason: 'contact-busy', waitMs: 30_000 });
+        expect((await store.getLead(portal, b, 'x'))!.dueAt).toBe(T0 + 30_000);
+        expect((await claimFirst(other, { now: T0 })).ok).toBe(false);
+        if (!first.ok) return;
+        await finish(first.attempt.attemptId, T0 + 1000);
+        expect((await claimFirst(b, { now: T0 + 30_000 })).ok).toBe(true);
+      });
+
+      it('DNC and removal take effect before the next dial, in every campaign', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await enrollN(a, 2);
+        await enrollN(b, 2);
+        await store.addDoNotCall(portal, ['+12125551000']); // k0's number
+        await store.removeContact(portal, 'k1');
+        for (const c of [a, b]) {
+          const k0 = (await store.getLead(portal, c, 'k0'))!;
+          const k1 = (await store.getLead(portal, c, 'k1'))!;
+          expect(await store.claim(claimReq(c, 'k0', k0.rev))).toEqual({ ok: false, reason: 'dnc' });
+          expect(await store.claim(claimReq(c, 'k1', k1.rev))).toEqual({ ok: false, reason: 'removed' });
+          expect((await store.getLead(portal, c, 'k0'))!.progress.state).toBe('dnc');
+          expect((await store.getLead(portal, c, 'k1'))!.progress.state).toBe('removed');
+          expect(await store.peekDue(portal, c, T0, 10)).toEqual([]);
+        }
+        expect(await store.isDoNotCall(portal, '+12125551000')).toBe(true);
+      });
+
+      it('unenrolling takes a lead out of the queue; a live attempt then does not requeue it', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 2);
+        expect(await store.unenroll(portal, c, 'k1', T0)).toBe(true);
+        expect(await store.unenroll(portal, c, 'k1', T0)).toBe(false);
+        const claimed = await claimFirst(c);
+        expect(claimed.ok && claimed.attempt.contactId).toBe('k0');
+        await store.unenroll(portal, c, 'k0', T0 + 1);
+        if (!claimed.ok) return;
+        await finish(claimed.attempt.attemptId, T0 + 2, T0 + 60_000);
+        expect((await store.getLead(portal, c, 'k0'))!.progress.state).toBe('removed');
+        expect(await store.nextDueAt(portal, c)).toBeNull();
+      });
+    });
+
+    describe('crash recovery', () => {
+      it('a claimed attempt whose lease expired is requeued as if never claimed', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const before = (await store.getLead(portal, c, 'k0'))!;
+        const claimed = await claimFirst(c, { leaseUntil: T0 + 10_000 });
+        if (!claimed.ok) throw new Error('claim failed');
+        expect(await store.expiredAttempts(portal, T0 + 9_999, 10)).toEqual([]);
+        expect(await store.nextLeaseExpiry(portal)).toBe(T0 + 10_000);
+        expect(await store.expiredAttempts(portal, T0 + 10_000, 10)).toEqual([claimed.attempt.attemptId]);
+        expect(await store.requeueClaimed(portal, claimed.attempt.attemptId, T0 + 10_000, T0 + 10_000)).toBe(
+          true,
+        );
+        const after = (await store.getLead(portal, c, 'k0'))!;
+        expect(after.rev).toBe(before.rev);
+        expect(after.dueAt).toBe(T0 + 10_000);
+        expect(await store.getAttempt(portal, claimed.attempt.attemptId)).toBeNull();
+        // the old worker waking up cannot dial any more
+        const late = await store.markDialRequested(
+          portal,
+          claimed.attempt.attemptId,
+          T0 + 10_001,
+          T0 + 99_000,
+          [],
+        );
+        expect(late).toEqual({ ok: false, reason: 'not-claimed' });
+        expect((await claimFirst(c, { now: T0 + 10_000 })).ok).toBe(true);
+      });
+
+      it('a dial-requested attempt is never requeued (never dialed again), only finished', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const claimed = await claimFirst(c, { leaseUntil: T0 + 10_000 });
+        if (!claimed.ok) throw new Error('claim failed');
+        const id = claimed.attempt.attemptId;
+        expect(await store.markDialRequested(portal, id, T0 + 1, T0 + 20_000, [])).toEqual({ ok: true });
+        expect(await store.markDialRequested(portal, id, T0 + 2, T0 + 20_000, [])).toEqual({
+          ok: false,
+          reason: 'not-claimed',
+        });
+        expect(await store.requeueClaimed(portal, id, T0 + 20_000, T0 + 20_000)).toBe(false);
+        expect(await store.expiredAttempts(portal, T0 + 19_999, 10)).toEqual([]);
+        expect(await store.expiredAttempts(portal, T0 + 20_000, 10)).toEqual([id]);
+        expect(await store.markDialed(portal, id, 'CA1')).toBe(true);
+        expect((await store.getAttempt(portal, id))!).toMatchObject({
+          state: 'dialed',
+          providerCallId: 'CA1',
+        });
+        expect(await store.peekDue(portal, c, T0 + 20_000, 10)).toEqual([]);
+      });
+
+      it('finishing is atomic and idempotent: lock, slot, lease released once, lead requeued once', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const pace: PaceLevel[] = [{ name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 }];
+        const claimed = await claimFirst(c, { pace });
+        if (!claimed.ok) throw new Error('claim failed');
+        const id = claimed.attempt.attemptId;
+        await store.markDialRequested(portal, id, T0, T0 + 60_000, []);
+        expect(await store.liveCount(portal, `c:${c}`, T0)).toBe(1);
+        expect(await finish(id, T0 + 5000, T0 + 3_600_000)).toBe('finished');
+        expect(await finish(id, T0 + 6000, T0 + 7_200_000)).toBe('already-finished');
+        const missing = await store.finishAttempt({
+          portalId: portal,
+          attemptId: 'nope',
+          now: T0,
+          lead: decodeProgress(''),
+          nextAt: null,
+          events: [],
+          summary: 'test',
+        });
+        expect(missing).toBe('missing');
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        expect(lead.dueAt).toBe(T0 + 3_600_000);
+        expect(lead.progress).toMatchObject({ state: 'retrying', attempts: 1 });
+        expect(await store.liveCount(portal, `c:${c}`, T0 + 5000)).toBe(0);
+        expect(await store.expiredAttempts(portal, T0 + 10_000_000, 10)).toEqual([]);
+        expect((await store.getAttempt(portal, id))!.state).toBe('finished');
+      });
+
+      it('call progress is compare-and-set and extends the lease', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const claimed = await claimFirst(c, { leaseUntil: T0 + 1000 });
+        if (!claimed.ok) throw new Error('claim failed');
+        const id = claimed.attempt.attemptId;
+        await store.markDialRequested(portal, id, T0, T0 + 2000, []);
+        expect(await store.saveProgress(portal, id, 0, '{"status":"ringing"}', T0 + 50_000, [])).toBe(true);
+        expect(await store.saveProgress(portal, id, 0, '{"status":"queued"}', T0 + 50_000, [])).toBe(false);
+        const a = (await store.getAttempt(portal, id))!;
+        expect(a).toMatchObject({ rev: 1, progress: '{"status":"ringing"}', leaseUntil: T0 + 50_000 });
+        expect(await store.expiredAttempts(portal, T0 + 49_999, 10)).toEqual([]);
+      });
+    });
+
+    describe('pacer', () => {
+      it('spaces grants by 1/cps at the campaign level and never exceeds ceil(cps) per second', async () => {
+        const c = await activeCampaign({ pace: { callsPerSecond: 2, maxConcurrentCalls: 100 } });
+        await enrollN(c, 10);
+        const pace: PaceLevel[] = [{ name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 }];
+        expect((await claimFirst(c, { pace, now: T0 })).ok).toBe(true);
+        expect(await claimFirst(c, { pace, now: T0 + 100 })).toEqual({
+          ok: false,
+          reason: 'paced',
+          waitMs: 400,
+        });
+        expect((await claimFirst(c, { pace, now: T0 + 500 })).ok).toBe(true);
+        expect((await claimFirst(c, { pace, now: T0 + 999 })).ok).toBe(false);
+        expect((await claimFirst(c, { pace, now: T0 + 1000 })).ok).toBe(true);
+      });
+
+      it('a pace change applies to the next grant', async () => {
+        const c = await activeCampaign({ pace: { callsPerSecond: 1, maxConcurrentCalls: 100 } });
+        await enrollN(c, 10);
+        const pace: PaceLevel[] = [{ name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 }];
+        expect((await claimFirst(c, { pace, now: T0 })).ok).toBe(true);
+        expect((await claimFirst(c, { pace, now: T0 + 200 })).ok).toBe(false);
+        const rec = (await store.getCampaign(portal, c))!;
+        const faster = { ...rec.settings, pace: { callsPerSecond: 10, maxConcurrentCalls: 100 } };
+        expect(await store.saveCampaign({ ...rec, settings: faster, version: rec.version + 1 })).toBe(true);
+        // the old schedule slot (T0 + 1000) still holds once; after it, grants come every 100 ms
+        expect((await claimFirst(c, { pace, now: T0 + 1000 })).ok).toBe(true);
+        expect((await claimFirst(c, { pace, now: T0 + 1100 })).ok).toBe(true);
+        expect((await claimFirst(c, { pace, now: T0 + 1200 })).ok).toBe(true);
+      });
+
+      it('caps concurrency at campaign, account and caller-ID level; a finish or an expired lease frees a slot', async () => {
+        const a = await activeCampaign({ pace: { callsPerSecond: 100, maxConcurrentCalls: 2 } });
+        const b = await activeCampaign({ pace: { callsPerSecond: 100, maxConcurrentCalls: 100 } });
+        await enrollN(a, 5, T0, 0);
+        await enrollN(b, 5, T0, 100);
+        const levels = (acctCap: number, numberCap: number): PaceLevel[] => [
+          { name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 },
+          { name: 'acct', callsPerSecond: 100, maxConcurrent: acctCap },
+          { name: 'n:+15550001000', callsPerSecond: 100, maxConcurrent: numberCap },
+        ];
+        let now = T0;
+        const first = await claimFirst(a, { pace: levels(3, 100), now, leaseUntil: T0 + 5000 });
+        const second = await claimFirst(a, { pace: levels(3, 100), now: (now += 20) });
+        expect(first.ok && second.ok).toBe(true);
+        // campaign a is at its cap of 2
+        expect((await claimFirst(a, { pace: levels(3, 100), now: (now += 20) })).ok).toBe(false);
+        // b may take the account's third slot, not a fourth
+        expect((await claimFirst(b, { pace: levels(3, 100), now: (now += 20) })).ok).toBe(true);
+        const denied = await claimFirst(b, { pace: levels(3, 100), now: (now += 20) });
+        expect(denied).toMatchObject({ ok: false, reason: 'paced' });
+        // caller-ID level: its cap of 3 is also full
+        expect((await claimFirst(b, { pace: levels(100, 3), now: (now += 20) })).ok).toBe(false);
+        if (!second.ok) return;
+        await finish(second.attempt.attemptId, (now += 20));
+        expect((await claimFirst(b, { pace: levels(3, 100), now: now + 20 })).ok).toBe(true);
+        // first's lease (T0 + 5000) expires: its slot frees without any callback
+        expect((await claimFirst(b, { pace: levels(3, 100), now: T0 + 4999 })).ok).toBe(false);
+        expect((await claimFirst(b, { pace: levels(3, 100), now: T0 + 5000 })).ok).toBe(true);
+      });
+
+      it('dial-mode capacity limits live attempts of the campaign', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 3);
+        const pace: PaceLevel[] = [{ name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 }];
+        expect((await claimFirst(c, { pace, maxLive: 1 })).ok).toBe(true);
+        expect(await claimFirst(c, { pace, maxLive: 1, now: T0 + 100 })).toEqual({
+          ok: false,
+          reason: 'capacity',
+        });
+        expect((await claimFirst(c, { pace, maxLive: 2, now: T0 + 100 })).ok).toBe(true);
+      });
+
+      it('property: random acquire sequences never exceed ceil(cps) per 1000 ms nor the cap, per level', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.record({
+              cps: fc.oneof(fc.constantFrom(1, 2.5, 5, 10), fc.double({ min: 0.5, max: 20, noNaN: true })),
+              cap: fc.integer({ min: 1, max: 6 }),
+              acctCps: fc.integer({ min: 1, max: 15 }),
+              acctCap: fc.integer({ min: 1, max: 6 }),
+              steps: fc.array(
+                fc.record({
+                  dt: fc.integer({ min: 0, max: 400 }),
+                  finish: fc.boolean(),
+                  lease: fc.integer({ min: 50, max: 3000 }),
+                }),
+                { minLength: 5, maxLength: 40 },
+              ),
+            }),
+            async ({ cps, cap, acctCps, acctCap, steps }) => {
+              const c = await activeCampaign({ pace: { callsPerSecond: cps, maxConcurrentCalls: cap } });
+              const acct = `acct-${c}`;
+              // contacts unique to this run: live locks are portal-wide
+              await enrollN(c, steps.length, T0, ++seq * 100);
+              const pace: PaceLevel[] = [
+                { name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 },
+                { name: acct, callsPerSecond: acctCps, maxConcurrent: acctCap },
+              ];
+              let now = T0;
+              const grants: number[] = [];
+              const live = new Map<string, number>();
+              for (const step of steps) {
+                now += step.dt;
+                for (const [id, until] of live) if (until <= now) live.delete(id);
+                if (step.finish && live.size) {
+                  const [id] = live.keys();
+                  await finish(id!, now);
+                  live.delete(id!);
+                }
+                const r = await claimFirst(c, { pace, now, leaseUntil: now + step.lease });
+                if (r.ok) {
+                  grants.push(now);
+                  live.set(r.attempt.attemptId, now + step.lease);
+                  expect(live.size).toBeLessThanOrEqual(Math.min(cap, acctCap));
+                } else expect(['paced', 'not-due']).toContain(r.reason);
+              }
+              const limit = Math.min(windowCap(cps), windowCap(acctCps));
+              for (let i = 0; i < grants.length; i++) {
+                const inWindow = grants.filter((g) => g >= grants[i]! && g < grants[i]! + WINDOW_MS).length;
+                expect(inWindow).toBeLessThanOrEqual(limit);
+              }
+            },
+          ),
+          { numRuns: 25 },
+        );
+      });
+    });
+
+    describe('events', () => {
+      it('appends, reads through a consumer group with ack, and redelivers a silent consumer’s entries', async () => {
+        const ev = (n: number) => ({
+          type: 'lead.removed' as const,
+          portalId: portal,
+          campaignId: 'c',
+          contactId: `e${n}`,
+          reason: 'UNENROLLED' as const,
+          at: T0 + n,
+        });
+        const ids = [await store.append(portal, ev(1)), await store.append(portal, ev(2))];
+        await store.ensureGroup(portal, 'crm');
+        await store.ensureGroup(portal, 'crm'); // idempotent
+        await store.append(portal, ev(3));
+        const got = await store.readGroup(portal, 'crm', 'w1', { count: 2, blockMs: 0 });
+        expect(got.map((e) => e.id)).toEqual(ids);
+        expect(got[0]).toMatchObject({ type: 'lead.removed', contactId: 'e1' });
+        await store.ack(portal, 'crm', [ids[0]!]);
+        // w1 "crashes" holding e2: not stale yet for a long idle threshold, redelivered to w2 at 0
+        expect(await store.claimStale(portal, 'crm', 'w2', { minIdleMs: 3_600_000, count: 10 })).toEqual([]);
+        const reclaimed = await store.claimStale(portal, 'crm', 'w2', { minIdleMs: 0, count: 10 });
+        expect(reclaimed.map(cid)).toEqual(['e2']);
+        const rest = await store.readGroup(portal, 'crm', 'w2', { count: 10, blockMs: 0 });
+        expect(rest.map(cid)).toEqual(['e3']);
+        const all = await store.tail(portal, '0', { count: 10, blockMs: 0 });
+        expect(all.map(cid)).toEqual(['e1', 'e2', 'e3']);
+        expect((await store.tail(portal, ids[0]!, { count: 10, blockMs: 0 })).length).toBe(2);
+        const pendingNew = store.readGroup(portal, 'crm', 'w2', { count: 10, blockMs: 5000 });
+        await store.append(portal, ev(4));
+        expect((await pendingNew).map(cid)).toEqual(['e4']);
+      });
+
+      it('state changes append events: enrollment and removal', async () => {
+        const c = await activeCampaign();
+        const start = await store.tail(portal, '0', { count: 1000, blockMs: 0 });
+        await enrollN(c, 2);
+        await store.unenroll(portal, c, 'k0', T0);
+        const after = (await store.tail(portal, '0', { count: 1000, blockMs: 0 })).slice(start.length);
+        expect(after.map((e) => e.type)).toEqual(['enrollment', 'lead.removed']);
+        expect(after[0]).toMatchObject({ enrolled: 2, campaignId: c });
+      });
+    });
+
+    describe('wake-ups', () => {
+      it('delivers a wake-up to listeners of the portal', async () => {
+        let woke = 0;
+        const off = await store.onWake(portal, () => woke++);
+        const received = new Promise<void>((resolve) => {
+          void store.onWake(portal, () => resolve());
+        });
+        await store.wake(portal);
+        await received;
+        expect(woke).toBeGreaterThanOrEqual(1);
+        await off();
+      });
+    });
+
+    it('codec round-trips lead progress', () => {
+      const p = {
+        state: 'retrying' as const,
+        attempts: 3,
+        firstAttemptAt: T0,
+        recentAttemptTimes: [T0, T0 + 1000, T0 + 2000],
+        consecutiveTechnicalErrors: 1,
+        attemptId: 'a.1.xyz',
+      };
+      expect(decodeProgress(encodeProgress(p))).toEqual(p);
+    });
+  });
+}
