@@ -42,11 +42,23 @@ export interface CallRecord {
   providerCallId?: string;
 }
 
+/** The part of a call record a rep's wrap-up may change. */
+export interface CallRecordPatch {
+  disposition: Disposition;
+  outcomeLabel: string;
+  notes?: string;
+}
+
 export interface Crm {
   /** Reads one page of a list's (or segment's) contacts. */
   listContacts(listId: string, cursor?: string): Promise<ContactPage>;
   /** Writes a call engagement; idempotent by attemptId. Returns the CRM's id of the record. */
   recordCall(record: CallRecord): Promise<{ id: string }>;
+  /**
+   * Applies a rep's wrap-up (disposition, outcome, notes) to the call record of `attemptId`. Idempotent.
+   * Throws CallRecordNotFoundError when that record has not been written yet (the caller retries later).
+   */
+  updateCall(attemptId: string, patch: CallRecordPatch): Promise<void>;
   /** Sets or clears the contact's Do-Not-Call flag. */
   setDoNotCall(contactId: string, doNotCall: boolean, reason?: string): Promise<void>;
   /** Marks a number of the contact as wrong (not the person we want) or disconnected. */
@@ -62,5 +74,13 @@ export class CrmRateLimitError extends Error {
   ) {
     super(message);
     this.name = 'CrmRateLimitError';
+  }
+}
+
+/** The call record to update does not exist yet (its creation is still in flight); retry later. */
+export class CallRecordNotFoundError extends Error {
+  constructor(readonly attemptId: string) {
+    super(`no call record for attempt ${attemptId} yet`);
+    this.name = 'CallRecordNotFoundError';
   }
 }

@@ -4,8 +4,8 @@
  * retry path runs without HubSpot.
  */
 import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
-import type { CallRecord, ContactPage, Crm, CrmContact } from './crm.js';
-import { CrmRateLimitError } from './crm.js';
+import type { CallRecord, CallRecordPatch, ContactPage, Crm, CrmContact } from './crm.js';
+import { CallRecordNotFoundError, CrmRateLimitError } from './crm.js';
 
 export interface LocalSampleCrmOptions {
   /** Contacts per page of listContacts. */
@@ -80,6 +80,18 @@ export class LocalSampleCrm implements Crm {
     return { id };
   }
 
+  async updateCall(attemptId: string, patch: CallRecordPatch): Promise<void> {
+    this.maybeRateLimit('updateCall');
+    const id = this.byAttempt.get(attemptId);
+    const record = id === undefined ? undefined : this.state.calls.find((c) => c.id === id);
+    if (!record) throw new CallRecordNotFoundError(attemptId);
+    // Setting the same fields again is a no-op, so a redelivered wrap-up changes nothing more.
+    record.disposition = patch.disposition;
+    record.outcomeLabel = patch.outcomeLabel;
+    if (patch.notes !== undefined) record.notes = patch.notes;
+    this.persist();
+  }
+
   async setDoNotCall(contactId: string, doNotCall: boolean, reason?: string): Promise<void> {
     this.maybeRateLimit('setDoNotCall');
     const contact = this.requireContact(contactId);
@@ -102,6 +114,11 @@ export class LocalSampleCrm implements Crm {
   contact(contactId: string): CrmContact | undefined {
     const c = this.state.contacts[contactId];
     return c ? { ...c } : undefined;
+  }
+  callByAttempt(attemptId: string): (CallRecord & { id: string }) | undefined {
+    const id = this.byAttempt.get(attemptId);
+    const record = id === undefined ? undefined : this.state.calls.find((c) => c.id === id);
+    return record ? { ...record } : undefined;
   }
   callsFor(contactId: string): (CallRecord & { id: string })[] {
     return this.state.calls.filter((c) => c.contactId === contactId);

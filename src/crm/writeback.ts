@@ -1,5 +1,6 @@
 /**
- * CRM writeback: turns `attempt.finished` engine events into CRM call records (and DNC / wrong-number flags).
+ * CRM writeback: turns `attempt.finished` engine events into CRM call records, and `attempt.wrapped-up` events
+ * (a rep's wrap-up) into updates of those records; both may set the contact's DNC / wrong-number flags.
  *
  * Exactly once per attempt, with at-least-once delivery underneath: the event is acked only after the CRM
  * write succeeded, the write is idempotent by attemptId, and entries a crashed consumer read but never acked
@@ -10,9 +11,9 @@ import type { Clock } from '../engine/clock.js';
 import type { EventLog, StoredEvent } from '../engine/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { CrmRateLimitError } from './crm.js';
+import { CallRecordNotFoundError, CrmRateLimitError } from './crm.js';
 
-export { CrmRateLimitError };
+export { CallRecordNotFoundError, CrmRateLimitError };
 
 /** The wait a rate-limit error asks for, or undefined when the error is not a rate limit. */
 export function rateLimitDelayMs(error: unknown, fallbackMs = 1000): number | undefined {
@@ -25,6 +26,7 @@ export function rateLimitDelayMs(error: unknown, fallbackMs = 1000): number | un
 }
 
 export type FinishedEvent = Extract<StoredEvent, { type: 'attempt.finished' }>;
+export type WrappedUpEvent = Extract<StoredEvent, { type: 'attempt.wrapped-up' }>;
 
 export function toCallRecord(event: FinishedEvent): CallRecord {
   return {
@@ -64,6 +66,11 @@ export interface WritebackOptions {
   claimEveryMs?: number;
   /** Non-rate-limit failures of one event before it is left pending for a later retry. */
   maxTries?: number;
+  /**
+   * Tries of a wrap-up whose call record is not written yet (its attempt.finished is still in flight) before the
+   * wrap-up is left pending; the reclaim picks it up again later, so it is delayed, never dropped.
+   */
+  notFoundTries?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   /** Jitter source in [0,1). */
@@ -71,8 +78,10 @@ export interface WritebackOptions {
 }
 
 export interface WritebackStats {
-  /** Attempts whose CRM write completed and was acked. */
+  /** Events (finished attempts and wrap-ups) whose CRM writes completed and were acked. */
   written: number;
+  /** Of those, wrap-ups applied to an existing call record. */
+  wrappedUp: number;
   rateLimited: number;
   errors: number;
   /** Events left pending after repeated failures (reclaimed later). */
@@ -100,12 +109,13 @@ export function startWriteback(options: WritebackOptions): Writeback {
     claimIdleMs = 60_000,
     claimEveryMs = 10_000,
     maxTries = 8,
+    notFoundTries = 3,
     baseBackoffMs = 500,
     maxBackoffMs = 60_000,
     random = Math.random,
   } = options;
   const log = logger.child({ component: 'crm-writeback', consumer });
-  const stats: WritebackStats = { written: 0, rateLimited: 0, errors: 0, deferred: 0 };
+  const stats: WritebackStats = { written: 0, wrappedUp: 0, rateLimited: 0, errors: 0, deferred: 0 };
   const abort = new AbortController();
   let stopping = false;
   // Attempts this process already wrote: redelivered copies are acked without another CRM call.
@@ -139,6 +149,11 @@ export function startWriteback(options: WritebackOptions): Writeback {
         failures += 1;
         stats.errors += 1;
         metrics?.crmWrites.inc({ operation, result: 'error' });
+        const notFound = error instanceof CallRecordNotFoundError;
+        if (notFound && (failures >= notFoundTries || stopping)) {
+          log.info({ operation, attemptId: error.attemptId }, 'call record not written yet; retrying later');
+          return false;
+        }
         if (failures >= maxTries || stopping) {
           log.error(
             { err: error, operation, failures },
@@ -152,14 +167,12 @@ export function startWriteback(options: WritebackOptions): Writeback {
     }
   }
 
-  async function handle(event: FinishedEvent): Promise<boolean> {
-    if (written.has(event.attemptId)) return true;
-    const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
-    if (!recorded) return false;
-    metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - event.at) / 1000);
+  /** DNC and wrong-number flags, from the call itself or from a rep's wrap-up. */
+  async function applyFlags(event: FinishedEvent | WrappedUpEvent): Promise<boolean> {
     if (event.doNotCall) {
+      const why = event.type === 'attempt.wrapped-up' ? 'Set in the wrap-up' : 'Requested during call';
       const ok = await withRetry('setDoNotCall', () =>
-        crm.setDoNotCall(event.contactId, true, `Requested during call (${event.outcomeLabel})`),
+        crm.setDoNotCall(event.contactId, true, `${why} (${event.outcomeLabel})`),
       );
       if (!ok) return false;
     }
@@ -167,22 +180,60 @@ export function startWriteback(options: WritebackOptions): Writeback {
       const ok = await withRetry('markWrongNumber', () => crm.markWrongNumber(event.contactId, event.to));
       if (!ok) return false;
     }
-    written.add(event.attemptId);
+    return true;
+  }
+
+  function remember(key: string): void {
+    written.add(key);
     if (written.size > 50_000) written.delete(written.values().next().value as string);
+  }
+
+  async function handleWrapUp(event: WrappedUpEvent): Promise<boolean> {
+    // Keyed by the stream entry: a rep may wrap the same attempt up twice, and both updates count.
+    const key = `wrap:${event.id}`;
+    if (written.has(key)) return true;
+    const updated = await withRetry('updateCall', () =>
+      crm.updateCall(event.attemptId, {
+        disposition: event.disposition,
+        outcomeLabel: event.outcomeLabel,
+        ...(event.notes !== undefined ? { notes: event.notes } : {}),
+      }),
+    );
+    if (!updated) return false;
+    if (!(await applyFlags(event))) return false;
+    remember(key);
+    return true;
+  }
+
+  async function handle(event: FinishedEvent): Promise<boolean> {
+    if (written.has(event.attemptId)) return true;
+    const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
+    if (!recorded) return false;
+    metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - event.at) / 1000);
+    if (!(await applyFlags(event))) return false;
+    remember(event.attemptId);
     return true;
   }
 
   async function handleBatch(batch: readonly StoredEvent[]): Promise<void> {
     const skip: string[] = [];
+    // Attempts whose record could not be written in this batch: their wrap-ups wait too, without a try.
+    const deferredAttempts = new Set<string>();
     for (const event of batch) {
-      if (event.type !== 'attempt.finished') {
+      if (event.type !== 'attempt.finished' && event.type !== 'attempt.wrapped-up') {
         skip.push(event.id);
         continue;
       }
-      if (await handle(event)) {
+      const done =
+        event.type === 'attempt.finished'
+          ? await handle(event)
+          : !deferredAttempts.has(event.attemptId) && (await handleWrapUp(event));
+      if (done) {
         await eventLog.ack(portalId, group, [event.id]);
         stats.written += 1;
+        if (event.type === 'attempt.wrapped-up') stats.wrappedUp += 1;
       } else {
+        deferredAttempts.add(event.attemptId);
         stats.deferred += 1;
       }
     }

@@ -20,14 +20,26 @@ import type { CampaignSettings } from '../domain/settings.js';
 import { localHour, resolveZones } from '../domain/windows.js';
 import type { CallEvent, CallEventSink, CallFlow, DialRequest, Telephony } from '../telephony/telephony.js';
 import { TelephonyError } from '../telephony/telephony.js';
+import { suggestPaceAfterQueueing } from '../telephony/twilio/caller-id.js';
+import { EngineInputError } from './campaigns.js';
 import type { CampaignService, ZoneLookup } from './campaigns.js';
 import type { Clock } from './clock.js';
 import type { EngineEvent, LeadState } from './events.js';
 import { callingRules, historyOf, leadContext, locationOf, withHistory } from './lead-context.js';
 import { capacityPolicyFor } from './modes.js';
 import type { CapacityPolicies } from './modes.js';
+import { NOOP_OBSERVER } from './observer.js';
+import type { EngineObserver } from './observer.js';
 import type { LeadProgress } from './store/codec.js';
-import type { AttemptRecord, CampaignRecord, LeadView, PaceLevel, Store } from './store/store.js';
+import type {
+  AttemptRecord,
+  BatchCandidate,
+  CampaignRecord,
+  FinishResult,
+  LeadView,
+  PaceLevel,
+  Store,
+} from './store/store.js';
 
 export interface EngineLimits {
   /** Telephony account level (per portal): Twilio's account CPS and concurrent calls. */
@@ -74,11 +86,43 @@ export interface EngineOptions {
   capacity?: CapacityPolicies;
   /** Called on unexpected errors in the background loops (they keep running). */
   onError?: (error: unknown) => void;
+  /** In-process hooks for metrics and logs (default: none). */
+  observer?: EngineObserver;
+}
+
+/** A carrier's warning about our dialing (Twilio queued calls placed above the account's rate). */
+export interface TelephonyWarning {
+  code: 'TWILIO_QUEUEING';
+  attemptId?: string;
+  queueTimeMs?: number;
+  message: string;
 }
 
 const PEEK = 8;
+/** Due leads looked at and claimed in one round trip. */
+const BATCH = 32;
 /** Most dials one campaign gets per pass before the worker looks at the other campaigns. */
-const BURST = 64;
+const BURST = 256;
+/** Under contention, workers start this many batches apart in a long queue instead of all at its head. */
+const SPREAD = 4;
+/** Expired leases are looked for at most this often (a lease is never shorter than seconds). */
+const REAP_EVERY_MS = 1000;
+/** How long a worker trusts its copy of the campaign list (a 'campaign' wake-up drops it at once). */
+const CAMPAIGN_CACHE_MS = 500;
+/** A finished call frees a slot; it wakes only workers that would otherwise sleep longer than this. */
+const FINISH_WAKE_MIN_SLEEP_MS = 100;
+/** Queueing warnings come in bursts: one pace cut per campaign per this long. */
+const PACE_CUT_COOLDOWN_MS = 5000;
+/**
+ * The rate window counts a call from when its request goes to the carrier; the carrier reads its own clock a
+ * moment later, possibly in the next millisecond, so the recorded time is rounded up by this much.
+ */
+const DISPATCH_CLOCK_SLACK_MS = 1;
+/**
+ * A grant may come this long before its slot in the rate window; the call then waits for the slot and goes
+ * out on the dot, instead of a whole pass (a few round trips) late, which would pile up window after window.
+ */
+const GRANT_AHEAD_MS = 30;
 
 export function newAttemptId(portalId: string): string {
   return `a.${portalId}.${randomBytes(9).toString('base64url')}`;
@@ -108,15 +152,48 @@ function callFlow(settings: CampaignSettings, agentId?: string): CallFlow {
   return { kind: 'connect', targets };
 }
 
-/** Resolves a pending wait early when a wake-up arrives. */
+/** Field-by-field equality of two folded progresses (no JSON of the whole record on the callback path). */
+function sameProgress(a: CallProgress, b: CallProgress): boolean {
+  const keys = Object.keys(a) as (keyof CallProgress)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return x === y || (typeof x === 'object' && JSON.stringify(x) === JSON.stringify(y));
+  });
+}
+
+const isLikelyInvalid = (c: Classification) =>
+  c.category === 'LIKELY_INVALID' || c.category === 'LIKELY_INVALID_REPEATED';
+
+/** One spelling per wrap-up, so "the same wrap-up again" is a string comparison in the store. */
+function canonicalWrapUp(w: WrapUp): string {
+  return JSON.stringify({
+    ...(w.disposition !== undefined ? { disposition: w.disposition } : {}),
+    ...(w.notes !== undefined && w.notes !== '' ? { notes: w.notes } : {}),
+    ...(w.doNotCall ? { doNotCall: true } : {}),
+    ...(w.wrongNumber ? { wrongNumber: true } : {}),
+    ...(w.callbackAt !== undefined ? { callbackAt: w.callbackAt } : {}),
+  });
+}
+
+/**
+ * Resolves a pending wait early when a wake-up arrives. A finished call ('finish') only matters to a worker
+ * waiting for a free slot, which sleeps long; a worker that wakes soon anyway for its next due lead or pacer slot
+ * ignores it, so a busy campaign's finishes do not make every worker of every process run a pass.
+ */
 class Waker {
   private pending: (() => void) | null = null;
   private woken = false;
-  signal = () => {
+  private wakeAt = 0;
+  constructor(private readonly clock: Clock) {}
+  signal = (reason?: string) => {
+    if (reason === 'finish' && this.pending && this.wakeAt - this.clock.now() < FINISH_WAKE_MIN_SLEEP_MS)
+      return;
     this.woken = true;
     this.pending?.();
   };
-  async sleep(clock: Clock, ms: number, stop: AbortSignal): Promise<void> {
+  async sleep(ms: number, stop: AbortSignal): Promise<void> {
     if (this.woken || stop.aborted) {
       this.woken = false;
       return;
@@ -125,7 +202,8 @@ class Waker {
     const onStop = () => ac.abort();
     stop.addEventListener('abort', onStop, { once: true });
     this.pending = () => ac.abort();
-    await clock.sleep(Math.max(0, ms), ac.signal);
+    this.wakeAt = this.clock.now() + ms;
+    await this.clock.sleep(Math.max(0, ms), ac.signal);
     stop.removeEventListener('abort', onStop);
     this.pending = null;
     this.woken = false;
@@ -143,10 +221,19 @@ export class Engine implements CallEventSink {
   private readonly timings: EngineTimings;
   private readonly capacity: CapacityPolicies;
   private readonly onError: (error: unknown) => void;
+  private readonly observer: EngineObserver;
   private readonly inFlight = new Set<Promise<void>>();
   private stopController: AbortController | null = null;
   private loops: Promise<void>[] = [];
   private callerIdTurn = 0;
+  /** Per portal: when the reaper next looks for expired leases. */
+  private readonly nextReapAt = new Map<string, number>();
+  /** Per portal: the campaign list as last read (used by the background loops only). */
+  private readonly campaignList = new Map<string, { at: number; records: CampaignRecord[] }>();
+  /** Per portal/campaign: the record as last read, for finishing calls (settings change only while paused). */
+  private readonly campaignCache = new Map<string, { at: number; record: CampaignRecord }>();
+  /** Per portal/campaign: when the pace was last lowered after a carrier warning. */
+  private readonly lastPaceCut = new Map<string, number>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -158,7 +245,12 @@ export class Engine implements CallEventSink {
     this.limits = options.limits ?? (() => DEFAULT_LIMITS);
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.capacity = options.capacity ?? {};
-    this.onError = options.onError ?? ((e) => console.error('engine error', e));
+    this.observer = options.observer ?? NOOP_OBSERVER;
+    const onError = options.onError ?? ((e: unknown) => console.error('engine error', e));
+    this.onError = (error) => {
+      this.observer.error(error);
+      onError(error);
+    };
   }
 
   // ------------------------------------------------------------------ worker loop
@@ -181,8 +273,11 @@ export class Engine implements CallEventSink {
   }
 
   private async runPortal(portalId: string, stop: AbortSignal): Promise<void> {
-    const waker = new Waker();
-    const off = await this.store.onWake(portalId, waker.signal);
+    const waker = new Waker(this.clock);
+    const off = await this.store.onWake(portalId, (reason) => {
+      if (reason === 'campaign') this.forgetCampaigns(portalId);
+      waker.signal(reason);
+    });
     try {
       while (!stop.aborted) {
         let next = Infinity;
@@ -194,7 +289,7 @@ export class Engine implements CallEventSink {
         }
         if (stop.aborted) break;
         const wait = next - this.clock.now();
-        if (wait > 0) await waker.sleep(this.clock, Math.min(wait, 60_000), stop);
+        if (wait > 0) await waker.sleep(Math.min(wait, 60_000), stop);
       }
     } finally {
       await off();
@@ -204,9 +299,13 @@ export class Engine implements CallEventSink {
   /** One pass: reap expired leases, dispatch every dialing campaign. Returns when the next pass is needed. */
   async pass(portalId: string, stop?: AbortSignal): Promise<number> {
     let next = Infinity;
-    const reaped = await this.reap(portalId);
-    next = Math.min(next, reaped);
-    const campaigns = await this.store.listCampaigns(portalId);
+    const now = this.clock.now();
+    if (now >= (this.nextReapAt.get(portalId) ?? -Infinity)) {
+      const expiry = await this.reap(portalId);
+      this.nextReapAt.set(portalId, Math.min(expiry, now + REAP_EVERY_MS));
+    }
+    next = Math.min(next, this.nextReapAt.get(portalId)!);
+    const campaigns = await this.listCampaigns(portalId);
     for (const campaign of campaigns) {
       if (stop?.aborted) break;
       if (campaign.status !== 'active') continue;
@@ -214,6 +313,37 @@ export class Engine implements CallEventSink {
       next = Math.min(next, await this.dispatch(campaign, stop));
     }
     return next;
+  }
+
+  /** The background loops reuse the list briefly; a direct pass() (tests, tools) always reads it. */
+  private async listCampaigns(portalId: string): Promise<CampaignRecord[]> {
+    if (!this.stopController) return this.store.listCampaigns(portalId);
+    const now = this.clock.now();
+    const cached = this.campaignList.get(portalId);
+    if (cached && now - cached.at >= 0 && now - cached.at < CAMPAIGN_CACHE_MS) return cached.records;
+    const records = await this.store.listCampaigns(portalId);
+    this.campaignList.set(portalId, { at: now, records });
+    return records;
+  }
+
+  private forgetCampaigns(portalId: string) {
+    this.campaignList.delete(portalId);
+    for (const key of this.campaignCache.keys())
+      if (key.startsWith(`${portalId}/`)) this.campaignCache.delete(key);
+  }
+
+  /**
+   * The campaign record for finishing a call: settings are edited only while a campaign is paused and the
+   * finish script checks the status itself, so a copy a few hundred ms old is as good as a fresh one.
+   */
+  private async campaignFor(portalId: string, campaignId: string): Promise<CampaignRecord | null> {
+    const key = `${portalId}/${campaignId}`;
+    const now = this.clock.now();
+    const cached = this.campaignCache.get(key);
+    if (cached && now - cached.at >= 0 && now - cached.at < CAMPAIGN_CACHE_MS) return cached.record;
+    const record = await this.store.getCampaign(portalId, campaignId);
+    if (record) this.campaignCache.set(key, { at: now, record });
+    return record;
   }
 
   private paceLevels(portalId: string, from: string): PaceLevel[] {
@@ -242,50 +372,89 @@ export class Engine implements CallEventSink {
     return settings.callerIds[this.callerIdTurn++ % settings.callerIds.length]!;
   }
 
-  /** Dials what is due and allowed in one campaign; returns when this campaign next needs attention. */
+  /**
+   * Dials what is due and allowed in one campaign; returns when this campaign next needs attention. Per batch:
+   * one read of the due leads, the domain's pre-dial check of each, one atomic claim of all of them (the pacer's
+   * grant is inside it and the attempts are written as dial-requested), then each request goes to the carrier.
+   */
   private async dispatch(campaign: CampaignRecord, stop?: AbortSignal): Promise<number> {
     const { portalId, campaignId, settings } = campaign;
     const policy = capacityPolicyFor(settings.dialMode.mode, this.capacity);
     const agents =
       settings.dialMode.mode === 'message' ? 0 : await this.store.availableAgents(portalId, campaignId);
     const maxLive = policy.maxLive({ settings, availableAgents: agents });
+    const amd = settings.amd.detection !== 'off';
     let dials = 0;
-    while (dials < BURST && !stop?.aborted) {
+    let spread = false;
+    for (let round = 0; dials < BURST && round < BURST && !stop?.aborted; round++) {
       const now = this.clock.now();
-      const due = await this.store.peekDue(portalId, campaignId, now, PEEK);
+      // Workers racing over a long queue start at different places instead of all claiming its head.
+      const offset = spread ? Math.floor(this.random() * SPREAD) * BATCH : 0;
+      let due = await this.store.peekDue(portalId, campaignId, now, BATCH, offset);
+      if (!due.length && offset > 0) due = await this.store.peekDue(portalId, campaignId, now, BATCH);
       if (!due.length) return (await this.store.nextDueAt(portalId, campaignId)) ?? Infinity;
-      // Workers racing for the head of the queue: start at a random one of the first few.
-      const lead = due[Math.floor(this.random() * due.length)]!;
-      const verdict = await this.preDialCheck(campaign, lead, now);
-      if (verdict !== 'ok') continue;
-      const from = this.chooseCallerId(settings, lead.e164);
-      const attemptId = newAttemptId(portalId);
-      const claim = await this.store.claim({
-        portalId,
-        campaignId,
-        contactId: lead.contactId,
-        expectRev: lead.rev,
-        attemptId,
-        from,
-        now,
-        leaseUntil: now + this.timings.claimLeaseMs,
-        pace: this.paceLevels(portalId, from),
-        maxLive,
-        busyRetryMs: this.timings.busyRetryMs,
-        amd: settings.amd.detection !== 'off',
-        localHour: await this.localHourOf(campaign, lead, now),
-      });
-      if (claim.ok) {
-        dials++;
-        this.track(this.placeCall(campaign, claim.attempt).then(() => undefined));
-        continue;
+      const byCallerId = new Map<string, BatchCandidate[]>();
+      for (const lead of due) {
+        if ((await this.preDialCheck(campaign, lead, now)) !== 'ok') continue;
+        const from = this.chooseCallerId(settings, lead.e164);
+        const attemptId = newAttemptId(portalId);
+        const localHour = await this.localHourOf(campaign, lead, now);
+        const started: EngineEvent = {
+          type: 'attempt.started',
+          portalId,
+          campaignId,
+          attemptId,
+          contactId: lead.contactId,
+          to: lead.e164,
+          from,
+          attempt: lead.progress.attempts + 1,
+          dueAt: lead.dueAt ?? now,
+          at: now,
+        };
+        const group = byCallerId.get(from) ?? [];
+        group.push({
+          contactId: lead.contactId,
+          expectRev: lead.rev,
+          attemptId,
+          from,
+          ...(localHour !== undefined ? { localHour } : {}),
+          started,
+        });
+        byCallerId.set(from, group);
       }
-      if (claim.reason === 'paced') return now + (claim.waitMs ?? 1);
-      if (claim.reason === 'capacity') {
-        // a finishing call wakes us; the lease expiry bounds the wait if its callback is lost
-        return (await this.store.nextLeaseExpiry(portalId)) ?? now + 1000;
+      let contended = 0;
+      for (const [from, candidates] of byCallerId) {
+        const result = await this.store.claimBatch({
+          portalId,
+          campaignId,
+          now,
+          candidates,
+          claimLeaseUntil: now + this.timings.claimLeaseMs,
+          dialLeaseUntil: this.dialLease(settings, now),
+          pace: this.paceLevels(portalId, from),
+          maxLive,
+          busyRetryMs: this.timings.busyRetryMs,
+          amd,
+          earlyMs: GRANT_AHEAD_MS,
+        });
+        for (const attempt of result.granted) {
+          dials++;
+          this.track(this.sendToCarrier(campaign, attempt));
+        }
+        for (const d of result.denied) if (d.reason === 'changed' || d.reason === 'not-due') contended++;
+        if (!result.stop) continue;
+        if (result.stop.reason === 'inactive') return Infinity;
+        if (result.stop.reason === 'paced') {
+          const wait = result.stop.waitMs ?? 1;
+          this.observer.pacerWait(portalId, campaignId, wait);
+          return now + wait;
+        }
+        // capacity: a finishing call wakes us; the lease expiry bounds the wait if its callback is lost
+        const until = (await this.store.nextLeaseExpiry(portalId)) ?? now + 1000;
+        this.observer.pacerWait(portalId, campaignId, Math.max(0, until - now));
+        return until;
       }
-      if (claim.reason === 'inactive') return Infinity;
+      spread = contended > 0;
     }
     return this.clock.now();
   }
@@ -338,35 +507,9 @@ export class Engine implements CallEventSink {
     return now + settings.ringTimeoutSec * 1000 + this.timings.callbackSilenceMs;
   }
 
-  /** claimed -> dial-requested (durable) -> telephony.dial -> dialed. */
-  private async placeCall(
-    campaign: CampaignRecord,
-    attempt: AttemptRecord,
-    pace?: PaceLevel[],
-  ): Promise<boolean> {
-    const now = this.clock.now();
+  /** The attempt is already dial-requested (durable): hand it to the carrier, then record its call id. */
+  private async sendToCarrier(campaign: CampaignRecord, attempt: AttemptRecord): Promise<void> {
     const { portalId, campaignId, settings } = campaign;
-    const started: EngineEvent = {
-      type: 'attempt.started',
-      portalId,
-      campaignId,
-      attemptId: attempt.attemptId,
-      contactId: attempt.contactId,
-      to: attempt.to,
-      from: attempt.from,
-      attempt: attempt.ordinal,
-      dueAt: attempt.dueAt,
-      at: now,
-    };
-    const marked = await this.store.markDialRequested(
-      portalId,
-      attempt.attemptId,
-      now,
-      this.dialLease(settings, now),
-      [started],
-      pace,
-    );
-    if (!marked.ok) return false;
     const request: DialRequest = {
       attemptId: attempt.attemptId,
       portalId,
@@ -379,6 +522,19 @@ export class Engine implements CallEventSink {
       ringTimeoutSec: settings.ringTimeoutSec,
       record: settings.record,
     };
+    // timers may fire a millisecond early: the call never leaves before its slot
+    for (let tries = 0; attempt.notBefore !== undefined && tries < 5; tries++) {
+      const early = attempt.notBefore - this.clock.now();
+      if (early <= 0) break;
+      await this.clock.sleep(early);
+    }
+    // Count the call in the rate window from now, as the carrier will: no window of the carrier's own
+    // receive times then holds more than the pace, however long the grant took to get here.
+    if (attempt.levels.length) {
+      const at = this.clock.now() + DISPATCH_CLOCK_SLACK_MS;
+      this.track(this.store.noteDispatched(portalId, attempt.attemptId, attempt.levels, at));
+    }
+    this.observer.dialPlaced(portalId, campaignId);
     try {
       const { providerCallId } = await this.telephony.dial(request);
       await this.store.markDialed(portalId, attempt.attemptId, providerCallId);
@@ -395,7 +551,6 @@ export class Engine implements CallEventSink {
       });
       await this.finalize(attempt.portalId, attempt.attemptId, failed, 'dial-error');
     }
-    return true;
   }
 
   // ------------------------------------------------------------------ call events
@@ -410,7 +565,7 @@ export class Engine implements CallEventSink {
       const before: CallProgress = attempt.progress ? JSON.parse(attempt.progress) : initialProgress();
       const after = foldCallEvent(before, event);
       const now = this.clock.now();
-      const changed = JSON.stringify(after) !== JSON.stringify(before);
+      const changed = !sameProgress(before, after);
       const awaitingAmd = attempt.amd && after.answered && after.answeredBy === undefined;
       const lease = isFinal(after)
         ? now + this.timings.amdGraceMs
@@ -432,25 +587,31 @@ export class Engine implements CallEventSink {
                 },
               ]
             : [];
+        const progress = JSON.stringify(after);
         const saved = await this.store.saveProgress(
           portalId,
           attempt.attemptId,
           attempt.rev,
-          JSON.stringify(after),
+          progress,
           lease,
           events,
+          attempt.levels,
         );
         if (!saved) continue; // another callback won the race: fold again over its result
+        attempt.progress = progress;
+        attempt.rev++;
+        attempt.leaseUntil = lease;
       }
       // With AMD requested, a final status without its verdict waits a grace period (the reaper finalizes).
       if (isFinal(after) && !awaitingAmd)
-        await this.finalize(portalId, attempt.attemptId, after, 'final-status');
+        await this.finalize(portalId, attempt.attemptId, after, 'final-status', attempt);
       return;
     }
   }
 
   /**
-   * Builds the result, classifies it, applies the retry policy and writes it all in one atomic finish.
+   * Builds the result, classifies it, applies the retry policy and writes it all in one atomic finish. A rep's
+   * wrap-up saved before the final status is applied in the same finish.
    * `lost`: no final status arrived before the lease ended: a technical error, counted, retried per policy.
    */
   private async finalize(
@@ -458,31 +619,55 @@ export class Engine implements CallEventSink {
     attemptId: string,
     progress: CallProgress | null,
     why: 'final-status' | 'dial-error' | 'lost' | 'amd-grace',
+    known?: AttemptRecord,
   ): Promise<void> {
-    const attempt = await this.store.getAttempt(portalId, attemptId);
-    if (!attempt || attempt.state === 'finished') return;
-    const campaign = await this.store.getCampaign(portalId, attempt.campaignId);
-    const lead = await this.store.getLead(portalId, attempt.campaignId, attempt.contactId);
-    if (!campaign || !lead) return;
-    const settings = campaign.settings;
-    let classification: Classification;
+    let hint = known;
+    for (let tries = 0; tries < 10; tries++) {
+      const attempt = hint ?? (await this.store.getAttempt(portalId, attemptId));
+      hint = undefined;
+      if (!attempt || attempt.state === 'finished') return;
+      const campaign = await this.campaignFor(portalId, attempt.campaignId);
+      const lead = await this.store.getLead(portalId, attempt.campaignId, attempt.contactId);
+      if (!campaign || !lead) return;
+      const base = this.classify(campaign.settings, progress, lead.progress.likelyInvalid ?? 0);
+      const wrap = attempt.wrapUp ? (JSON.parse(attempt.wrapUp) as WrapUp) : undefined;
+      const classification = wrap ? applyWrapUp(base, wrap) : base;
+      const result = await this.writeOutcome(
+        campaign,
+        attempt,
+        lead,
+        classification,
+        progress,
+        why,
+        wrap,
+        isLikelyInvalid(base),
+      );
+      // a rep saved a wrap-up meanwhile: classify again with it
+      if (result !== 'stale-wrap-up') return;
+    }
+    throw new Error(`attempt ${attemptId} could not be finished: its wrap-up keeps changing`);
+  }
+
+  private classify(
+    settings: CampaignSettings,
+    progress: CallProgress | null,
+    priorLikelyInvalid: number,
+  ): Classification {
     if (progress && isFinal(progress)) {
       const machine = progress.answeredBy?.startsWith('machine_end') ?? false;
-      classification = classifyOutcome(
+      return classifyOutcome(
         toCallResult(progress, flowKind(settings), {
           voicemailDropped: settings.amd.onMachine === 'drop-voicemail' && machine,
-          priorLikelyInvalid: 0,
+          priorLikelyInvalid,
         }),
       );
-    } else {
-      classification = {
-        category: 'CARRIER_ERROR',
-        effect: { kind: 'retry', technicalError: true },
-        disposition: 'FAILED',
-        label: 'No final call status (lost)',
-      };
     }
-    await this.writeOutcome(campaign, attempt, lead, classification, progress, why);
+    return {
+      category: 'CARRIER_ERROR',
+      effect: { kind: 'retry', technicalError: true },
+      disposition: 'FAILED',
+      label: 'No final call status (lost)',
+    };
   }
 
   private async writeOutcome(
@@ -492,8 +677,9 @@ export class Engine implements CallEventSink {
     classification: Classification,
     progress: CallProgress | null,
     why: string,
-    wrapUp?: WrapUp,
-  ): Promise<void> {
+    wrapUp: WrapUp | undefined,
+    likelyInvalid: boolean,
+  ): Promise<FinishResult> {
     const now = this.clock.now();
     const { portalId, campaignId, settings } = campaign;
     const account = this.campaigns.account(portalId);
@@ -531,6 +717,7 @@ export class Engine implements CallEventSink {
       ...withHistory(lead.progress, history),
       state,
       attemptId: attempt.attemptId,
+      ...(likelyInvalid ? { likelyInvalid: (lead.progress.likelyInvalid ?? 0) + 1 } : {}),
     };
     const events: EngineEvent[] = [
       {
@@ -545,6 +732,7 @@ export class Engine implements CallEventSink {
         startedAt: attemptAt,
         durationSec: progress?.durationSec ?? 0,
         disposition: classification.disposition,
+        category: classification.category,
         outcomeLabel: classification.label,
         nextState: state,
         ...(nextAt !== null ? { nextAt } : {}),
@@ -581,7 +769,7 @@ export class Engine implements CallEventSink {
         },
       );
     }
-    await this.store.finishAttempt({
+    const result = await this.store.finishAttempt({
       portalId,
       attemptId: attempt.attemptId,
       now,
@@ -595,7 +783,18 @@ export class Engine implements CallEventSink {
         category: classification.category,
         disposition: classification.disposition,
       }),
+      ...(attempt.wrapUp ? { wrapUp: attempt.wrapUp } : {}),
+      attempt,
     });
+    if (result === 'finished') {
+      this.observer.attemptFinished(
+        portalId,
+        campaignId,
+        classification.disposition,
+        classification.category,
+      );
+    }
+    return result;
   }
 
   // ------------------------------------------------------------------ reaper
@@ -618,9 +817,20 @@ export class Engine implements CallEventSink {
         attemptId,
         progress,
         progress && isFinal(progress) ? 'amd-grace' : 'lost',
+        attempt,
       );
     }
+    await this.reportQueueDepths(portalId);
     return (await this.store.nextLeaseExpiry(portalId)) ?? Infinity;
+  }
+
+  /** One ZCARD per active campaign, from the reaper's pass (at most once a second). */
+  private async reportQueueDepths(portalId: string) {
+    for (const campaign of await this.listCampaigns(portalId)) {
+      if (campaign.status !== 'active') continue;
+      const depth = await this.store.dueCount(portalId, campaign.campaignId);
+      this.observer.queueDepth(portalId, campaign.campaignId, depth);
+    }
   }
 
   // ------------------------------------------------------------------ preview mode and agents
@@ -692,8 +902,10 @@ export class Engine implements CallEventSink {
         reason: marked.reason,
         ...(marked.waitMs !== undefined ? { waitMs: marked.waitMs } : {}),
       };
-    // re-read: the attempt is now dial-requested; placeCall's own mark is skipped by passing through dial
-    await this.dialAfterMark(campaign, { ...attempt, state: 'dial-requested' });
+    const levels = this.paceLevels(portalId, attempt.from).map((l) =>
+      l.name === 'campaign' ? `c:${attempt.campaignId}` : l.name,
+    );
+    await this.dialAfterMark(campaign, { ...attempt, state: 'dial-requested', levels });
     return { ok: true };
   }
 
@@ -711,6 +923,11 @@ export class Engine implements CallEventSink {
       dueAt: attempt.dueAt,
       at: this.clock.now(),
     });
+    if (attempt.levels.length) {
+      const at = this.clock.now() + DISPATCH_CLOCK_SLACK_MS;
+      this.track(this.store.noteDispatched(portalId, attempt.attemptId, attempt.levels, at));
+    }
+    this.observer.dialPlaced(portalId, campaignId);
     try {
       const { providerCallId } = await this.telephony.dial({
         attemptId: attempt.attemptId,
@@ -747,27 +964,58 @@ export class Engine implements CallEventSink {
   // ------------------------------------------------------------------ wrap-up
 
   /**
-   * A rep's wrap-up after the call: DNC (portal DNC set, contact final `dnc`), wrong number (failed), call me
-   * later (retry at that time, still inside the window), or a disposition. The call must have finished.
+   * A rep's wrap-up: DNC (portal DNC set first, then the contact ends `dnc`), wrong number (failed), call me
+   * later (retry at that time, still inside the window), or a disposition. Before the final status it is kept
+   * on the attempt and the finish applies it (one attempt.finished carrying it); after, it applies now with one
+   * attempt.wrapped-up event. One wrap-up per attempt: the same again is a no-op, a different one an error.
    */
   async wrapUp(portalId: string, attemptId: string, wrap: WrapUp): Promise<void> {
-    const attempt = await this.store.getAttempt(portalId, attemptId);
-    if (!attempt) throw new Error(`attempt ${attemptId} not found`);
-    if (attempt.state !== 'finished') throw new Error(`attempt ${attemptId} is still in progress`);
-    const campaign = await this.campaigns.get(portalId, attempt.campaignId);
-    const lead = await this.store.getLead(portalId, attempt.campaignId, attempt.contactId);
-    if (!lead) throw new Error(`contact ${attempt.contactId} is not in campaign ${attempt.campaignId}`);
+    if (wrap.callbackAt !== undefined && !Number.isFinite(wrap.callbackAt)) {
+      throw new EngineInputError('wrap-up callbackAt must be a time (epoch ms)');
+    }
+    const json = canonicalWrapUp(wrap);
+    const isDnc = wrap.doNotCall === true || wrap.disposition === 'DO_NOT_CALL';
+    for (let tries = 0; tries < 10; tries++) {
+      const attempt = await this.store.getAttempt(portalId, attemptId);
+      if (!attempt) throw new EngineInputError(`attempt ${attemptId} not found`);
+      if (attempt.wrapUp !== undefined) {
+        if (attempt.wrapUp === json) return; // the same wrap-up again: nothing to do
+        throw new EngineInputError(`attempt ${attemptId} already has a different wrap-up`);
+      }
+      const lead = await this.store.getLead(portalId, attempt.campaignId, attempt.contactId);
+      if (!lead)
+        throw new EngineInputError(`contact ${attempt.contactId} is not in campaign ${attempt.campaignId}`);
+      if (lead.progress.attemptId !== attemptId) {
+        throw new EngineInputError(`attempt ${attemptId} is not the contact's latest attempt`);
+      }
+      // Safety first: no campaign dials the number again from this moment, whatever happens next.
+      if (isDnc) await this.store.addDoNotCall(portalId, [attempt.to]);
+      if (attempt.state !== 'finished') {
+        const saved = await this.store.wrapUpAttempt({ mode: 'pending', portalId, attemptId, wrapUp: json });
+        if (saved === 'saved' || saved === 'same') return;
+        if (saved === 'conflict')
+          throw new EngineInputError(`attempt ${attemptId} already has a different wrap-up`);
+        continue; // it finished meanwhile: apply it as a finished attempt's
+      }
+      if (lead.progress.state === 'removed') {
+        throw new EngineInputError(`contact ${attempt.contactId} was removed from the campaign`);
+      }
+      const applied = await this.applyFinishedWrapUp(attempt, lead, wrap, json);
+      if (applied === 'applied' || applied === 'same') return;
+      if (applied === 'conflict')
+        throw new EngineInputError(`attempt ${attemptId} already has a different wrap-up`);
+      // 'changed': the lead moved since it was read: read again
+    }
+    throw new Error(`contact changed during the wrap-up of ${attemptId}; try again`);
+  }
+
+  private async applyFinishedWrapUp(attempt: AttemptRecord, lead: LeadView, wrap: WrapUp, json: string) {
+    const { portalId, campaignId, attemptId } = attempt;
+    const campaign = await this.campaigns.get(portalId, campaignId);
     const progress: CallProgress | null = attempt.progress ? JSON.parse(attempt.progress) : null;
-    const base: Classification =
-      progress && isFinal(progress)
-        ? classifyOutcome(toCallResult(progress, flowKind(campaign.settings), { priorLikelyInvalid: 0 }))
-        : {
-            category: 'CARRIER_ERROR',
-            effect: { kind: 'retry', technicalError: true },
-            disposition: 'FAILED',
-            label: 'Failed',
-          };
-    const c = applyWrapUp(base, wrap);
+    // this attempt's own 13224 is already counted on the lead
+    const prior = Math.max(0, (lead.progress.likelyInvalid ?? 0) - (progress?.errorCode === 13224 ? 1 : 0));
+    const c = applyWrapUp(this.classify(campaign.settings, progress, prior), wrap);
     const now = this.clock.now();
     // The attempt was already counted when it finished; only the lead's next state changes here.
     const ctx = leadContext(
@@ -786,40 +1034,75 @@ export class Engine implements CallEventSink {
             ? 'dnc'
             : 'retrying';
     const nextAt = decision.state === 'retry' || decision.state === 'paused-retry' ? decision.at : null;
-    if (state === 'dnc') await this.store.addDoNotCall(portalId, [attempt.to]);
     const event: EngineEvent = {
-      type: 'attempt.finished',
+      type: 'attempt.wrapped-up',
       portalId,
-      campaignId: attempt.campaignId,
-      campaignName: campaign.settings.name,
+      campaignId,
       attemptId,
       contactId: attempt.contactId,
       to: attempt.to,
-      from: attempt.from,
-      startedAt: attempt.dialRequestedAt ?? attempt.claimedAt,
-      durationSec: progress?.durationSec ?? 0,
       disposition: c.disposition,
+      category: c.category,
       outcomeLabel: c.label,
+      ...(wrap.notes ? { notes: wrap.notes } : {}),
+      ...(state === 'dnc' ? { doNotCall: true } : {}),
+      ...(c.category === 'WRONG_NUMBER' ? { wrongNumber: true } : {}),
       nextState: state,
       ...(nextAt !== null ? { nextAt } : {}),
-      ...(state === 'dnc' ? { doNotCall: true } : {}),
-      ...(wrap.wrongNumber ? { wrongNumber: true } : {}),
-      ...(wrap.notes ? { notes: wrap.notes } : {}),
       at: now,
     };
-    // Only the lead's latest attempt may be wrapped up, and a removed lead stays removed.
-    if (lead.progress.attemptId !== attemptId || lead.progress.state === 'removed') {
-      throw new Error(`attempt ${attemptId} is no longer the contact's latest attempt`);
-    }
-    const updated = await this.store.updateLead(
+    return this.store.wrapUpAttempt({
+      mode: 'apply',
       portalId,
-      attempt.campaignId,
-      attempt.contactId,
-      lead.rev,
-      { ...lead.progress, state },
-      nextAt,
-      [event],
-    );
-    if (!updated) throw new Error(`contact ${attempt.contactId} changed during the wrap-up; try again`);
+      attemptId,
+      wrapUp: json,
+      campaignId,
+      contactId: attempt.contactId,
+      expectRev: lead.rev,
+      lead: { ...lead.progress, state },
+      dueAt: nextAt,
+      ...(state === 'dnc' ? { dncNumber: attempt.to } : {}),
+      events: [event],
+    });
+  }
+
+  // ------------------------------------------------------------------ carrier warnings
+
+  /**
+   * The carrier queued our calls (we dial above the account's rate): lower the attempt's campaign pace live,
+   * by how long the calls waited. Warnings come in bursts: at most one cut per campaign every few seconds (per
+   * process). Returns the change made, or null when none was needed.
+   */
+  async handleTelephonyWarning(
+    w: TelephonyWarning,
+  ): Promise<{ portalId: string; campaignId: string; fromCps: number; toCps: number } | null> {
+    if (w.code !== 'TWILIO_QUEUEING' || !w.attemptId) return null;
+    const portalId = portalOfAttempt(w.attemptId);
+    if (!portalId) return null;
+    const attempt = await this.store.getAttempt(portalId, w.attemptId);
+    if (!attempt) return null;
+    const { campaignId } = attempt;
+    const key = `${portalId}/${campaignId}`;
+    const now = this.clock.now();
+    const last = this.lastPaceCut.get(key);
+    if (last !== undefined && now - last < PACE_CUT_COOLDOWN_MS) return null;
+    this.lastPaceCut.set(key, now); // before any await: the rest of a burst stops here
+    const campaign = await this.campaigns.get(portalId, campaignId);
+    const fromCps = campaign.settings.pace.callsPerSecond;
+    const toCps = suggestPaceAfterQueueing(fromCps, w.queueTimeMs ?? 0);
+    if (!(toCps < fromCps)) return null;
+    await this.campaigns.setPace(portalId, campaignId, { ...campaign.settings.pace, callsPerSecond: toCps });
+    const reason = `Twilio queued calls${w.queueTimeMs ? ` for ${w.queueTimeMs} ms` : ''}: ${w.message}`;
+    await this.store.append(portalId, {
+      type: 'campaign.alert',
+      portalId,
+      campaignId,
+      level: 'warning',
+      message: `${reason}; pace lowered from ${fromCps} to ${toCps} calls/s`,
+      code: w.code,
+      at: now,
+    });
+    this.observer.paceLowered(portalId, campaignId, fromCps, toCps, reason);
+    return { portalId, campaignId, fromCps, toCps };
   }
 }

@@ -96,6 +96,23 @@ export type EngineEvent =
       notes?: string;
     })
   | (Base & {
+      /** A rep's wrap-up of a finished attempt: updates the CRM call record and may flag the contact. */
+      type: 'attempt.wrapped-up';
+      campaignId: string;
+      attemptId: string;
+      contactId: string;
+      to: string;
+      disposition: Disposition;
+      category?: OutcomeCategory;
+      outcomeLabel: string;
+      notes?: string;
+      doNotCall?: boolean;
+      wrongNumber?: boolean;
+      /** The contact's state after the wrap-up, and when it is next due if it retries (e.g. call me later). */
+      nextState: LeadState;
+      nextAt?: number;
+    })
+  | (Base & {
       type: 'lead.removed';
       campaignId: string;
       contactId: string;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
-import { CrmRateLimitError } from '../../src/crm/writeback.js';
+import { CallRecordNotFoundError, CrmRateLimitError } from '../../src/crm/writeback.js';
 import type { CallRecord } from '../../src/crm/crm.js';
 
 const record = (attemptId: string, contactId = 'c1'): CallRecord => ({
@@ -77,5 +77,25 @@ describe('LocalSampleCrm', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('updates a call record from a wrap-up, idempotently, and refuses one not written yet', async () => {
+    const crm = new LocalSampleCrm();
+    crm.addContacts('L', [{ id: 'c1' }]);
+    const patch = {
+      disposition: 'CONNECTED' as const,
+      outcomeLabel: 'Call me in June',
+      notes: 'prefers email',
+    };
+    await expect(crm.updateCall('a1', patch)).rejects.toBeInstanceOf(CallRecordNotFoundError);
+    await expect(crm.updateCall('a1', patch)).rejects.toThrow('no call record for attempt a1 yet');
+    await crm.recordCall(record('a1'));
+    await crm.updateCall('a1', patch);
+    await crm.updateCall('a1', patch);
+    expect(crm.callsFor('c1')).toHaveLength(1);
+    expect(crm.callByAttempt('a1')).toMatchObject({ ...patch, durationSec: 3, toNumber: '+13055550101' });
+    // A later wrap-up without notes keeps the earlier notes (a patch changes only what it names).
+    await crm.updateCall('a1', { disposition: 'DECLINED', outcomeLabel: 'Not interested' });
+    expect(crm.callByAttempt('a1')).toMatchObject({ disposition: 'DECLINED', notes: 'prefers email' });
   });
 });

@@ -1,16 +1,21 @@
 /**
- * Exactly-once CRM writeback under at-least-once delivery. The event log is the in-test FakeEventLog (the
- * engine's memory/Redis stores implement the same port); the clock is virtual, so backoff costs no real time.
+ * Exactly-once CRM writeback under at-least-once delivery. The event log is the engine's real MemoryStore (the
+ * Redis store passes the same contract suite); the clock is virtual, so backoff costs no real time.
  */
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import type { Clock } from '../../src/engine/clock.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
-import { CrmRateLimitError, rateLimitDelayMs, startWriteback } from '../../src/crm/writeback.js';
+import {
+  CallRecordNotFoundError,
+  CrmRateLimitError,
+  rateLimitDelayMs,
+  startWriteback,
+} from '../../src/crm/writeback.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { FakeEventLog } from '../http/fake-event-log.js';
+import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import { seededRandom } from '../../src/domain/random.js';
 
 const PORTAL = 'p1';
@@ -49,6 +54,17 @@ function finished(n: number, extra: Partial<EngineEvent> = {}): EngineEvent {
   } as EngineEvent;
 }
 
+/** A store whose event log runs on `clock`, and its pending-entry count (read after the consumer stopped). */
+function eventStore(clock: Clock = virtualClock()) {
+  const store = new MemoryStore(clock);
+  return {
+    log: store,
+    /** Entries delivered to the group but never acked (claiming them all is harmless once nobody consumes). */
+    pending: async () =>
+      (await store.claimStale(PORTAL, GROUP, 'inspector', { minIdleMs: 0, count: 10_000 })).length,
+  };
+}
+
 function crmWithContacts() {
   const crm = new LocalSampleCrm();
   crm.addContacts(
@@ -58,9 +74,28 @@ function crmWithContacts() {
   return crm;
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
+function wrappedUp(n: number, extra: Partial<EngineEvent> = {}): EngineEvent {
+  return {
+    type: 'attempt.wrapped-up',
+    portalId: PORTAL,
+    campaignId: 'camp',
+    attemptId: `att-${n}`,
+    contactId: `c${n % 7}`,
+    to: `+1305555${String(100 + (n % 100)).padStart(4, '0')}`,
+    disposition: 'CONNECTED',
+    outcomeLabel: 'Interested, send a quote',
+    notes: `rep notes ${n}`,
+    nextState: 'reached',
+    at: 999_900,
+    ...extra,
+  } as EngineEvent;
+}
+
+/** Polls (real time, bounded) until the condition holds; `onPoll` may move a virtual clock meanwhile. */
+async function until(condition: () => boolean, what: string, onPoll?: () => void): Promise<void> {
   for (let i = 0; i < 5000; i++) {
     if (condition()) return;
+    onPoll?.();
     await new Promise((r) => setTimeout(r, 2));
   }
   throw new Error(`never happened: ${what}`);
@@ -74,10 +109,10 @@ function oneRecordPerAttempt(crm: LocalSampleCrm, attemptIds: Set<string>) {
 
 describe('startWriteback', () => {
   it('writes each finished attempt once, applies DNC and wrong-number flags, acks everything', async () => {
-    const log = new FakeEventLog();
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
     const crm = crmWithContacts();
     const metrics = createMetrics();
-    const clock = virtualClock();
     await log.append(PORTAL, {
       type: 'enrollment',
       portalId: PORTAL,
@@ -113,8 +148,9 @@ describe('startWriteback', () => {
       metrics,
       blockMs: 5,
     });
-    await until(() => wb.stats.written === 3 && log.pendingCount(PORTAL, GROUP) === 0, 'all written');
+    await until(() => wb.stats.written === 3, 'all written');
     await wb.stop();
+    expect(await pending()).toBe(0);
     oneRecordPerAttempt(crm, new Set(['att-1', 'att-2', 'att-3']));
     expect(crm.contact('c2')?.doNotCall).toBe(true);
     expect(crm.contact('c1')?.doNotCall).toBeUndefined();
@@ -129,7 +165,7 @@ describe('startWriteback', () => {
   });
 
   it('writes once when the same event is delivered twice', async () => {
-    const log = new FakeEventLog();
+    const { log, pending } = eventStore();
     const crm = crmWithContacts();
     await log.append(PORTAL, finished(1));
     await log.append(PORTAL, finished(1));
@@ -144,8 +180,9 @@ describe('startWriteback', () => {
       logger,
       blockMs: 5,
     });
-    await until(() => log.pendingCount(PORTAL, GROUP) === 0 && a.stats.written === 3, 'first pass');
+    await until(() => a.stats.written === 3, 'first pass');
     await a.stop();
+    expect(await pending()).toBe(0);
     await log.append(PORTAL, finished(2));
     const b = startWriteback({
       eventLog: log,
@@ -156,15 +193,16 @@ describe('startWriteback', () => {
       logger,
       blockMs: 5,
     });
-    await until(() => b.stats.written === 1 && log.pendingCount(PORTAL, GROUP) === 0, 'second pass');
+    await until(() => b.stats.written === 1, 'second pass');
     await b.stop();
+    expect(await pending()).toBe(0);
     oneRecordPerAttempt(crm, new Set(['att-1', 'att-2']));
     expect(crm.counts().duplicateWritesIgnored).toBe(1);
   });
 
   it('after a consumer crash (read, maybe written, never acked) another consumer reclaims and still one record', async () => {
-    let now = 5_000_000;
-    const log = new FakeEventLog(() => now);
+    const clock = virtualClock(5_000_000);
+    const { log, pending } = eventStore(clock);
     const crm = crmWithContacts();
     for (let n = 1; n <= 6; n++) await log.append(PORTAL, finished(n));
     await log.ensureGroup(PORTAL, GROUP);
@@ -195,8 +233,7 @@ describe('startWriteback', () => {
       disposition: 'CONNECTED',
       outcomeLabel: 'Connected',
     });
-    now += 120_000;
-    const clock = virtualClock(now);
+    clock.advance(120_000);
     const wb = startWriteback({
       eventLog: log,
       portalId: PORTAL,
@@ -207,20 +244,18 @@ describe('startWriteback', () => {
       blockMs: 5,
       claimIdleMs: 60_000,
     });
-    await until(
-      () => log.pendingCount(PORTAL, GROUP) === 0 && wb.stats.written === 6,
-      'reclaimed and written',
-    );
+    await until(() => wb.stats.written === 6, 'reclaimed and written');
     await wb.stop();
+    expect(await pending()).toBe(0);
     oneRecordPerAttempt(crm, new Set(['att-1', 'att-2', 'att-3', 'att-4', 'att-5', 'att-6']));
   });
 
   it('waits out a 429 storm and eventually writes everything exactly once', async () => {
-    const log = new FakeEventLog();
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
     const crm = crmWithContacts();
     crm.setRateLimit({ rate: 0.8, retryAfterMs: 2000, random: seededRandom(7) });
     const metrics = createMetrics();
-    const clock = virtualClock();
     const ids = new Set<string>();
     for (let n = 1; n <= 40; n++) {
       ids.add(`att-${n}`);
@@ -237,8 +272,9 @@ describe('startWriteback', () => {
       blockMs: 5,
       random: seededRandom(3),
     });
-    await until(() => wb.stats.written === 40 && log.pendingCount(PORTAL, GROUP) === 0, 'storm weathered');
+    await until(() => wb.stats.written === 40, 'storm weathered');
     await wb.stop();
+    expect(await pending()).toBe(0);
     oneRecordPerAttempt(crm, ids);
     expect(wb.stats.rateLimited).toBeGreaterThan(40);
     expect(wb.stats.deferred).toBe(0);
@@ -249,7 +285,7 @@ describe('startWriteback', () => {
   });
 
   it('retries other errors with backoff, and leaves a persistently failing event pending, never acked', async () => {
-    const log = new FakeEventLog();
+    const { log, pending } = eventStore();
     const crm = crmWithContacts();
     let failuresLeft = 3;
     const flaky = Object.create(crm) as LocalSampleCrm;
@@ -275,7 +311,7 @@ describe('startWriteback', () => {
     await until(() => wb.stats.written === 2 && wb.stats.deferred >= 1, 'good ones written');
     await wb.stop();
     oneRecordPerAttempt(crm, new Set(['att-1', 'att-2']));
-    expect(log.pendingCount(PORTAL, GROUP)).toBe(1);
+    expect(await pending()).toBe(1);
   });
 
   it('property: any duplication, crash point and 429 rate ends with one record per attempt and nothing pending', async () => {
@@ -286,31 +322,177 @@ describe('startWriteback', () => {
         fc.double({ min: 0, max: 0.85, noNaN: true }),
         fc.integer({ min: 1, max: 1000 }),
         async (attemptNumbers, crashAfter, rate, seed) => {
-          let now = 10_000_000;
-          const log = new FakeEventLog(() => now);
+          const clock = virtualClock(10_000_000);
+          const { log, pending } = eventStore(clock);
           const crm = crmWithContacts();
           crm.setRateLimit({ rate, retryAfterMs: 500, random: seededRandom(seed) });
           for (const n of attemptNumbers) await log.append(PORTAL, finished(n));
           await log.ensureGroup(PORTAL, GROUP);
           await log.readGroup(PORTAL, GROUP, 'crashed', { count: crashAfter, blockMs: 0 });
-          now += 120_000;
+          clock.advance(120_000);
           const wb = startWriteback({
             eventLog: log,
             portalId: PORTAL,
             crm,
             consumer: 'ok',
-            clock: virtualClock(now),
+            clock,
             logger,
             blockMs: 2,
             claimIdleMs: 60_000,
             random: seededRandom(seed + 1),
           });
+          await until(() => wb.stats.written === attemptNumbers.length, 'drained');
+          await wb.stop();
+          expect(await pending()).toBe(0);
+          oneRecordPerAttempt(crm, new Set(attemptNumbers.map((n) => `att-${n}`)));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('startWriteback: wrap-ups', () => {
+  it('applies a wrap-up to the existing call record and sets its flags, once', async () => {
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    await log.append(PORTAL, finished(1));
+    await log.append(PORTAL, finished(2));
+    await log.append(PORTAL, wrappedUp(1));
+    await log.append(
+      PORTAL,
+      wrappedUp(2, {
+        disposition: 'WRONG_NUMBER',
+        outcomeLabel: 'Wrong number',
+        wrongNumber: true,
+        doNotCall: true,
+        nextState: 'dnc',
+      } as Partial<EngineEvent>),
+    );
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w',
+      clock,
+      logger,
+      blockMs: 5,
+    });
+    await until(() => wb.stats.written === 4, 'records and wrap-ups written');
+    await wb.stop();
+    expect(await pending()).toBe(0);
+    expect(wb.stats.wrappedUp).toBe(2);
+    expect(crm.allCalls()).toHaveLength(2);
+    expect(crm.callByAttempt('att-1')).toMatchObject({
+      disposition: 'CONNECTED',
+      outcomeLabel: 'Interested, send a quote',
+      notes: 'rep notes 1',
+      durationSec: 12,
+    });
+    expect(crm.callByAttempt('att-2')).toMatchObject({
+      disposition: 'WRONG_NUMBER',
+      outcomeLabel: 'Wrong number',
+    });
+    expect(crm.contact('c2')?.doNotCall).toBe(true);
+    expect(crm.wrongNumbersOf('c2')).toEqual(['+13055550102']);
+    expect(crm.contact('c1')?.doNotCall).toBeUndefined();
+  });
+
+  it('keeps a wrap-up whose call record is not written yet pending, and applies it once the record exists', async () => {
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    // The attempt.finished is being written by another consumer: only the wrap-up reaches this one.
+    await log.append(PORTAL, wrappedUp(3, { disposition: 'DECLINED' } as Partial<EngineEvent>));
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w',
+      clock,
+      logger,
+      blockMs: 5,
+      claimIdleMs: 60_000,
+      claimEveryMs: 1000,
+    });
+    await until(() => wb.stats.deferred >= 1, 'wrap-up deferred');
+    expect(wb.stats.written).toBe(0);
+    expect(crm.callByAttempt('att-3')).toBeUndefined();
+    await expect(
+      crm.updateCall('att-3', { disposition: 'DECLINED', outcomeLabel: 'x' }),
+    ).rejects.toBeInstanceOf(CallRecordNotFoundError);
+    await crm.recordCall({
+      attemptId: 'att-3',
+      portalId: PORTAL,
+      contactId: 'c3',
+      campaignId: 'camp',
+      toNumber: '+13055550103',
+      fromNumber: '+13055550100',
+      startedAt: 0,
+      durationSec: 40,
+      disposition: 'CONNECTED',
+      outcomeLabel: 'Connected',
+    });
+    await until(
+      () => wb.stats.wrappedUp === 1,
+      'wrap-up reclaimed and applied',
+      () => clock.advance(30_000),
+    );
+    await wb.stop();
+    expect(await pending()).toBe(0);
+    expect(crm.callByAttempt('att-3')).toMatchObject({ disposition: 'DECLINED', durationSec: 40 });
+  });
+
+  it('property: wrap-ups before or after their record, duplicates, 429s and a crash end with every wrap-up applied', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 12 }),
+        fc.nat({ max: 20 }),
+        fc.double({ min: 0, max: 0.6, noNaN: true }),
+        fc.integer({ min: 1, max: 1000 }),
+        async (attempts, extra, crashAfter, rate, seed) => {
+          const clock = virtualClock(20_000_000);
+          const { log, pending } = eventStore(clock);
+          const crm = crmWithContacts();
+          crm.setRateLimit({ rate, retryAfterMs: 500, random: seededRandom(seed) });
+          // Each attempt: its finished event and one wrap-up, in either order; plus redelivered copies.
+          const events: EngineEvent[] = [];
+          for (const [i, n] of attempts.entries()) {
+            const pair = [finished(n), wrappedUp(n, { outcomeLabel: `wrap ${n}` } as Partial<EngineEvent>)];
+            events.push(...(i % 2 === 0 ? pair : pair.reverse()));
+          }
+          for (const [pick, wrap] of extra) {
+            const n = attempts[pick % attempts.length]!;
+            events.push(
+              wrap ? wrappedUp(n, { outcomeLabel: `wrap ${n}` } as Partial<EngineEvent>) : finished(n),
+            );
+          }
+          for (const event of events) await log.append(PORTAL, event);
+          await log.ensureGroup(PORTAL, GROUP);
+          await log.readGroup(PORTAL, GROUP, 'crashed', { count: crashAfter, blockMs: 0 });
+          const wb = startWriteback({
+            eventLog: log,
+            portalId: PORTAL,
+            crm,
+            consumer: 'ok',
+            clock,
+            logger,
+            blockMs: 2,
+            claimIdleMs: 60_000,
+            claimEveryMs: 1000,
+            random: seededRandom(seed + 1),
+          });
           await until(
-            () => log.pendingCount(PORTAL, GROUP) === 0 && wb.stats.written === attemptNumbers.length,
+            () => wb.stats.written === events.length,
             'drained',
+            () => clock.advance(30_000),
           );
           await wb.stop();
-          oneRecordPerAttempt(crm, new Set(attemptNumbers.map((n) => `att-${n}`)));
+          expect(await pending()).toBe(0);
+          oneRecordPerAttempt(crm, new Set(attempts.map((n) => `att-${n}`)));
+          for (const n of attempts) expect(crm.callByAttempt(`att-${n}`)?.outcomeLabel).toBe(`wrap ${n}`);
         },
       ),
       { numRuns: 25 },

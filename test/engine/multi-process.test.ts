@@ -153,22 +153,15 @@ async function runCampaign(opts: { crashAfter?: number }) {
     await Promise.all(answering);
     for (const w of children) if (w.exitCode === null && w !== crashed) w.kill('SIGTERM');
 
-    // 1. pace: no 1000 ms window of the pacer's grants above the pace, across all four processes
-    expect(
-      maxInAnyWindow(
-        dials.map((d) => d.grantedAt),
-        1000,
-      ),
-    ).toBeLessThanOrEqual(PACE.callsPerSecond);
-    // At the carrier, each request arrives a Redis round trip or two after its grant, and on a loaded 2-core
-    // machine that delay varies by tens of ms; at an exact pace, the 1st and 21st calls are exactly 1000 ms
-    // apart, so a late 1st call and a prompt 21st one can share a window. At most one call can be displaced.
+    // 1. pace: no 1000 ms window of the carrier's receive times above the pace, across all four processes.
+    //    (A grant may come up to a few ms before its slot in the window and then waits for it, so the
+    //    claim times alone are not the measure; what the carrier receives is.)
     expect(
       maxInAnyWindow(
         dials.map((d) => d.at),
         1000,
       ),
-    ).toBeLessThanOrEqual(PACE.callsPerSecond + 1);
+    ).toBeLessThanOrEqual(PACE.callsPerSecond);
     // 2. never more live calls than the cap
     expect(maxOverlap(dials.map((d) => [d.at, ended.get(d.attemptId)!]))).toBeLessThanOrEqual(
       PACE.maxConcurrentCalls,

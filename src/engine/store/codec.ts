@@ -42,6 +42,8 @@ export interface LeadProgress {
   consecutiveTechnicalErrors: number;
   /** The live attempt while `dialing`, else the last one. */
   attemptId?: string;
+  /** Attempts that ended with Twilio 13224 ("likely invalid"): the second one is a permanent failure. */
+  likelyInvalid?: number;
 }
 
 export const INITIAL_PROGRESS: LeadProgress = {
@@ -57,28 +59,34 @@ const f36 = (s: string) => (s === '' ? null : parseInt(s, 36));
 
 export const MAX_RECENT_ATTEMPTS = 3;
 
-/** `state|attempts|first|consecutiveTechErrors|recent,recent|attemptId`; '' means a fresh queued lead. */
+/**
+ * `state|attempts|first|consecutiveTechErrors|recent,recent|attemptId[|likelyInvalid]`; '' means a fresh queued
+ * lead. The last field is written only when non-zero, so most records keep their size.
+ */
 export function encodeProgress(p: LeadProgress): string {
   const recent = p.recentAttemptTimes.slice(-MAX_RECENT_ATTEMPTS).map(t36).join(',');
-  return [
+  const fields = [
     STATE_CODES[p.state],
     p.attempts.toString(36),
     t36(p.firstAttemptAt),
     p.consecutiveTechnicalErrors.toString(36),
     recent,
     p.attemptId ?? '',
-  ].join('|');
+  ];
+  if (p.likelyInvalid) fields.push(p.likelyInvalid.toString(36));
+  return fields.join('|');
 }
 
 export function decodeProgress(raw: string | null | undefined): LeadProgress {
   if (!raw) return { ...INITIAL_PROGRESS, recentAttemptTimes: [] };
-  const [code, attempts, first, cte, recent, attemptId] = raw.split('|') as [
+  const [code, attempts, first, cte, recent, attemptId, likelyInvalid] = raw.split('|') as [
     string,
     string,
     string,
     string,
     string,
     string,
+    string | undefined,
   ];
   const state = CODE_STATES[code];
   if (!state) throw new Error(`corrupt lead record: unknown state code ${JSON.stringify(code)}`);
@@ -89,6 +97,7 @@ export function decodeProgress(raw: string | null | undefined): LeadProgress {
     consecutiveTechnicalErrors: parseInt(cte, 36),
     recentAttemptTimes: recent ? recent.split(',').map((s) => parseInt(s, 36)) : [],
     ...(attemptId ? { attemptId } : {}),
+    ...(likelyInvalid ? { likelyInvalid: parseInt(likelyInvalid, 36) } : {}),
   };
 }
 

@@ -7,13 +7,18 @@ import type { Clock } from '../clock.js';
 import { realClock } from '../clock.js';
 import type { EngineEvent, LeadState, SkipReason, StoredEvent } from '../events.js';
 import { FINAL_LEAD_STATES } from '../events.js';
-import { acquireAll, newLevelState, prune } from '../pacer.js';
+import { acquireAll, moveGrant, newLevelState, prune } from '../pacer.js';
 import type { PacerLevelState } from '../pacer.js';
 import { decodeInfo, decodeProgress, encodeInfo, encodeProgress } from './codec.js';
 import type { LeadProgress } from './codec.js';
 import { EMPTY_COUNTS, EMPTY_STATES } from './store.js';
 import type {
   AttemptRecord,
+  BatchClaimRequest,
+  BatchClaimResult,
+  ClaimDenial,
+  WrapUpRequest,
+  WrapUpResult,
   CampaignRecord,
   ClaimRequest,
   ClaimResult,
@@ -143,7 +148,7 @@ export class MemoryStore implements Store {
     c.cps = record.settings.pace.callsPerSecond;
     c.cap = record.settings.pace.maxConcurrentCalls;
     this.appendAll(record.portalId, events);
-    this.wakes.emit(record.portalId);
+    this.wakes.emit(record.portalId, 'campaign');
     return true;
   }
 
@@ -184,7 +189,7 @@ export class MemoryStore implements Store {
     }
     if (result.enrolled.length || result.skipped.length) {
       this.events.appendSync(portalId, enrollmentEvent(portalId, campaignId, this.clock.now(), result));
-      this.wakes.emit(portalId);
+      this.wakes.emit(portalId, 'enroll');
     }
     return result;
   }
@@ -259,11 +264,15 @@ export class MemoryStore implements Store {
 
   // ---- due queue ----
 
-  async peekDue(portalId: string, campaignId: string, now: number, limit: number) {
+  async peekDue(portalId: string, campaignId: string, now: number, limit: number, offset = 0) {
     const c = this.campaign(portalId, campaignId);
     const due = [...c.due].filter(([, at]) => at <= now);
     due.sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-    return due.slice(0, limit).map(([id]) => this.view(c, id)!);
+    return due.slice(offset, offset + limit).map(([id]) => this.view(c, id)!);
+  }
+
+  async dueCount(portalId: string, campaignId: string) {
+    return this.campaign(portalId, campaignId).due.size;
   }
 
   async nextDueAt(portalId: string, campaignId: string) {
@@ -306,13 +315,13 @@ export class MemoryStore implements Store {
     if (dueAt === null) c.due.delete(contactId);
     else c.due.set(contactId, dueAt);
     this.appendAll(portalId, events);
-    this.wakes.emit(portalId);
+    this.wakes.emit(portalId, 'wake');
     return true;
   }
 
   // ---- attempts ----
 
-  async claim(req: ClaimRequest): Promise<ClaimResult> {
+  async claim(req: ClaimRequest, earlyMs = 0): Promise<ClaimResult> {
     const p = this.portal(req.portalId);
     const c = this.campaign(req.portalId, req.campaignId);
     const { now, contactId } = req;
@@ -353,9 +362,20 @@ export class MemoryStore implements Store {
       prune(campaignLevel, now);
       if (campaignLevel.live.size >= req.maxLive) return { ok: false, reason: 'capacity' };
     }
+    let notBefore = now;
     if (req.pace) {
-      const granted = this.acquire(p, c, req.campaignId, req.pace, now, req.attemptId, req.leaseUntil);
+      const granted = this.acquire(
+        p,
+        c,
+        req.campaignId,
+        req.pace,
+        now,
+        req.attemptId,
+        req.leaseUntil,
+        earlyMs,
+      );
       if (!granted.ok) return { ok: false, reason: 'paced', waitMs: granted.waitMs };
+      notBefore = granted.notBefore;
     }
     // commit
     c.due.delete(contactId);
@@ -382,6 +402,7 @@ export class MemoryStore implements Store {
       ...(req.localHour !== undefined ? { localHour: req.localHour } : {}),
     };
     p.attempts.set(req.attemptId, attempt);
+    if (notBefore > now) return { ok: true, attempt: { ...clone(attempt), notBefore } };
     p.leases.set(req.attemptId, req.leaseUntil);
     return { ok: true, attempt: clone(attempt) };
   }
@@ -394,6 +415,7 @@ export class MemoryStore implements Store {
     now: number,
     attemptId: string,
     leaseUntil: number,
+    earlyMs = 0,
   ) {
     return acquireAll(
       pace.map((l) => ({
@@ -407,7 +429,78 @@ export class MemoryStore implements Store {
       now,
       attemptId,
       leaseUntil,
+      earlyMs,
     );
+  }
+
+  async claimBatch(req: BatchClaimRequest): Promise<BatchClaimResult> {
+    const result: BatchClaimResult = { granted: [], denied: [] };
+    const leaseUntil = req.dialLeaseUntil ?? req.claimLeaseUntil;
+    for (const c of req.candidates) {
+      const r = await this.claim(
+        {
+          portalId: req.portalId,
+          campaignId: req.campaignId,
+          contactId: c.contactId,
+          expectRev: c.expectRev,
+          attemptId: c.attemptId,
+          from: c.from,
+          now: req.now,
+          leaseUntil,
+          ...(req.pace ? { pace: req.pace } : {}),
+          maxLive: req.maxLive,
+          busyRetryMs: req.busyRetryMs,
+          amd: req.amd,
+          ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
+        },
+        req.earlyMs ?? 0,
+      );
+      if (r.ok) {
+        const notBefore = r.attempt.notBefore;
+        if (req.dialLeaseUntil !== undefined) {
+          const a = this.portal(req.portalId).attempts.get(c.attemptId)!;
+          a.state = 'dial-requested';
+          a.dialRequestedAt = req.now;
+          if (c.started) this.appendAll(req.portalId, [c.started]);
+          result.granted.push({ ...clone(a), ...(notBefore !== undefined ? { notBefore } : {}) });
+        } else result.granted.push(r.attempt);
+        continue;
+      }
+      if (r.reason === 'inactive' || r.reason === 'capacity' || r.reason === 'paced') {
+        result.stop = { reason: r.reason, ...(r.waitMs !== undefined ? { waitMs: r.waitMs } : {}) };
+        return result;
+      }
+      result.denied.push({ contactId: c.contactId, reason: r.reason as ClaimDenial });
+    }
+    return result;
+  }
+
+  async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {
+    const p = this.portal(portalId);
+    for (const name of levels) moveGrant(this.level(p, name), attemptId, at);
+  }
+
+  async wrapUpAttempt(req: WrapUpRequest): Promise<WrapUpResult> {
+    const p = this.portal(req.portalId);
+    const a = p.attempts.get(req.attemptId);
+    if (!a) return 'missing';
+    if (a.wrapUp) return a.wrapUp === req.wrapUp ? 'same' : 'conflict';
+    if (req.mode === 'pending') {
+      if (a.state === 'finished') return 'finished';
+      a.wrapUp = req.wrapUp;
+      return 'saved';
+    }
+    if (a.state !== 'finished') return 'not-finished';
+    const c = this.campaign(req.portalId, req.campaignId);
+    if ((c.progress.get(req.contactId) ?? '') !== req.expectRev) return 'changed';
+    if (req.dncNumber) p.dnc.add(req.dncNumber);
+    c.progress.set(req.contactId, encodeProgress(req.lead));
+    if (req.dueAt === null) c.due.delete(req.contactId);
+    else c.due.set(req.contactId, req.dueAt);
+    a.wrapUp = req.wrapUp;
+    this.appendAll(req.portalId, req.events);
+    this.wakes.emit(req.portalId, 'wrap-up');
+    return 'applied';
   }
 
   async getAttempt(portalId: string, attemptId: string) {
@@ -483,6 +576,7 @@ export class MemoryStore implements Store {
     const a = p.attempts.get(req.attemptId);
     if (!a) return 'missing';
     if (a.state === 'finished') return 'already-finished';
+    if ((a.wrapUp ?? '') !== (req.wrapUp ?? '')) return 'stale-wrap-up';
     const c = this.campaign(req.portalId, a.campaignId);
     const current = c.progress.get(a.contactId);
     // A lead removed or flagged while its call was live stays removed: the retry is dropped.
@@ -505,7 +599,7 @@ export class MemoryStore implements Store {
     }
     a.state = 'finished';
     this.appendAll(req.portalId, req.events);
-    this.wakes.emit(req.portalId);
+    this.wakes.emit(req.portalId, 'finish');
     return 'finished';
   }
 
@@ -530,7 +624,7 @@ export class MemoryStore implements Store {
     }
     this.releaseHolds(p, a);
     p.attempts.delete(attemptId);
-    this.wakes.emit(portalId);
+    this.wakes.emit(portalId, 'requeue');
     return true;
   }
 
@@ -558,7 +652,7 @@ export class MemoryStore implements Store {
     const agents = this.campaign(portalId, campaignId).agents;
     if (available) agents.add(agentId);
     else agents.delete(agentId);
-    if (available) this.wakes.emit(portalId);
+    if (available) this.wakes.emit(portalId, 'agents');
   }
 
   async availableAgents(portalId: string, campaignId: string) {
@@ -568,10 +662,10 @@ export class MemoryStore implements Store {
   // ---- wake-ups ----
 
   async wake(portalId: string) {
-    this.wakes.emit(portalId);
+    this.wakes.emit(portalId, 'wake');
   }
 
-  async onWake(portalId: string, listener: () => void) {
+  async onWake(portalId: string, listener: (reason: string) => void) {
     this.wakes.on(portalId, listener);
     return async () => {
       this.wakes.off(portalId, listener);

@@ -13,6 +13,10 @@ import { PortalKeys } from './keys.js';
 import { EMPTY_COUNTS, EMPTY_STATES } from './store.js';
 import type {
   AttemptRecord,
+  BatchClaimRequest,
+  BatchClaimResult,
+  WrapUpRequest,
+  WrapUpResult,
   AttemptState,
   CampaignRecord,
   ClaimDenial,
@@ -29,6 +33,8 @@ import type {
 
 const SCRIPTS = [
   'claim',
+  'claim_batch',
+  'wrap_up',
   'dial_requested',
   'save_progress',
   'finish',
@@ -41,6 +47,8 @@ type ScriptName = (typeof SCRIPTS)[number];
 /** Scripts that grant pacer slots or append events include the shared library. */
 const WITH_LIBRARY = new Set<ScriptName>([
   'claim',
+  'claim_batch',
+  'wrap_up',
   'dial_requested',
   'save_progress',
   'finish',
@@ -48,6 +56,7 @@ const WITH_LIBRARY = new Set<ScriptName>([
   'save_campaign',
 ]);
 
+/** Read next to this module (not the working directory), so tsx, jest and the built dist all find them. */
 function loadScript(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 }
@@ -67,7 +76,7 @@ export class RedisStore implements Store {
   private readonly prefix: string;
   private readonly maxEvents: number;
   private subscriber: Redis | null = null;
-  private readonly wakeListeners = new Map<string, Set<() => void>>();
+  private readonly wakeListeners = new Map<string, Set<(reason: string) => void>>();
   private readonly blockingPool: Redis[] = [];
   private readonly blockingAll = new Set<Redis>();
   private closed = false;
@@ -318,7 +327,13 @@ export class RedisStore implements Store {
 
   // ---- due queue ----
 
-  async peekDue(portalId: string, campaignId: string, now: number, limit: number): Promise<LeadView[]> {
+  async peekDue(
+    portalId: string,
+    campaignId: string,
+    now: number,
+    limit: number,
+    offset = 0,
+  ): Promise<LeadView[]> {
     const k = this.keys(portalId);
     const flat = await this.redis.zrangebyscore(
       k.due(campaignId),
@@ -326,7 +341,7 @@ export class RedisStore implements Store {
       now,
       'WITHSCORES',
       'LIMIT',
-      0,
+      offset,
       limit,
     );
     if (!flat.length) return [];
@@ -350,6 +365,10 @@ export class RedisStore implements Store {
       });
     }
     return leads;
+  }
+
+  async dueCount(portalId: string, campaignId: string) {
+    return this.redis.zcard(this.keys(portalId).due(campaignId));
   }
 
   async nextDueAt(portalId: string, campaignId: string) {
@@ -514,6 +533,7 @@ export class RedisStore implements Store {
       ...(h.ag ? { agentId: h.ag } : {}),
       amd: h.amd === '1',
       ...(h.lh ? { localHour: Number(h.lh) } : {}),
+      ...(h.wu ? { wrapUp: h.wu } : {}),
     };
   }
 
@@ -585,10 +605,15 @@ export class RedisStore implements Store {
     progress: string,
     leaseUntil: number,
     events: EngineEvent[],
+    knownLevels?: readonly string[],
   ) {
     const k = this.keys(portalId);
-    const levels = (await this.redis.hget(k.attempt(attemptId), 'lv')) ?? '';
-    const names = levels ? levels.split(',') : [];
+    let names: readonly string[];
+    if (knownLevels) names = knownLevels;
+    else {
+      const levels = (await this.redis.hget(k.attempt(attemptId), 'lv')) ?? '';
+      names = levels ? levels.split(',') : [];
+    }
     const reply = await this.run(
       'save_progress',
       [k.attempt(attemptId), k.leases(), k.live(), k.events(), ...names.map((n) => k.paceLive(n))],
@@ -607,8 +632,10 @@ export class RedisStore implements Store {
 
   async finishAttempt(req: FinishRequest): Promise<FinishResult> {
     const k = this.keys(req.portalId);
+    let hint = req.attempt;
     for (;;) {
-      const attempt = await this.getAttempt(req.portalId, req.attemptId);
+      const attempt = hint ?? (await this.getAttempt(req.portalId, req.attemptId));
+      hint = undefined;
       if (!attempt) return 'missing';
       if (attempt.state === 'finished') return 'already-finished';
       const reply = (await this.run(
@@ -636,11 +663,147 @@ export class RedisStore implements Store {
           k.wakeChannel(),
           req.summary,
           req.events.length,
+          req.wrapUp ?? '',
           ...req.events.map((e) => JSON.stringify(e)),
         ],
       )) as string;
       if (reply !== 'stale-levels') return reply as FinishResult;
     }
+  }
+
+  async claimBatch(req: BatchClaimRequest): Promise<BatchClaimResult> {
+    const k = this.keys(req.portalId);
+    const { campaignId } = req;
+    const pace = this.paceKeysAndArgs(k, campaignId, req.pace ?? []);
+    const keys = [
+      k.campaign(campaignId),
+      k.due(campaignId),
+      k.dnc(),
+      k.removed(),
+      k.live(),
+      k.leases(),
+      k.paceTat(),
+      k.events(),
+      k.paceLive(`c:${campaignId}`),
+      ...pace.keys,
+    ];
+    const args: (string | number)[] = [
+      req.now,
+      req.candidates.length,
+      req.claimLeaseUntil,
+      req.dialLeaseUntil ?? '',
+      req.maxLive ?? '',
+      req.busyRetryMs,
+      req.amd ? '1' : '0',
+      req.portalId,
+      this.maxEvents,
+      (req.pace ?? []).length,
+      req.earlyMs ?? 0,
+      ...pace.args,
+    ];
+    for (const c of req.candidates) {
+      const prior = decodeProgress(c.expectRev);
+      keys.push(k.info(campaignId, c.contactId), k.state(campaignId, c.contactId), k.attempt(c.attemptId));
+      args.push(
+        c.contactId,
+        c.expectRev,
+        encodeProgress({ ...prior, state: 'dialing', attemptId: c.attemptId }),
+        encodeProgress({ ...prior, state: 'removed' }),
+        encodeProgress({ ...prior, state: 'dnc' }),
+        c.attemptId,
+        c.from,
+        c.localHour ?? '',
+        c.started ? JSON.stringify(c.started) : '',
+      );
+    }
+    const [stop, wait, replies] = (await this.run('claim_batch', keys, args)) as [string, string, string[][]];
+    const result: BatchClaimResult = { granted: [], denied: [] };
+    const dialing = req.dialLeaseUntil !== undefined;
+    replies.forEach((reply, i) => {
+      const c = req.candidates[i]!;
+      if (reply[0] !== 'ok') {
+        result.denied.push({ contactId: c.contactId, reason: reply[0] as ClaimDenial });
+        return;
+      }
+      const [, to, due, ordinal, levels, notBefore] = reply as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      result.granted.push({
+        attemptId: c.attemptId,
+        portalId: req.portalId,
+        campaignId,
+        contactId: c.contactId,
+        to,
+        from: c.from,
+        state: dialing ? 'dial-requested' : 'claimed',
+        ordinal: Number(ordinal),
+        dueAt: Number(due),
+        claimedAt: req.now,
+        ...(dialing ? { dialRequestedAt: req.now } : {}),
+        leaseUntil: req.dialLeaseUntil ?? req.claimLeaseUntil,
+        rev: 0,
+        priorLead: c.expectRev,
+        levels: levels ? levels.split(',') : [],
+        amd: req.amd,
+        ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
+        ...(Number(notBefore) > req.now ? { notBefore: Number(notBefore) } : {}),
+      });
+    });
+    if (stop) {
+      result.stop = {
+        reason: stop as 'inactive' | 'capacity' | 'paced',
+        ...(wait !== '' ? { waitMs: Number(wait) } : {}),
+      };
+    }
+    return result;
+  }
+
+  async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {
+    if (!levels.length) return;
+    const k = this.keys(portalId);
+    const pipe = this.redis.pipeline();
+    // XX: a grant already pruned (or released) is not brought back; GT: only ever later than the grant.
+    for (const level of levels) pipe.zadd(k.paceWindow(level), 'XX', 'GT', at, attemptId);
+    await pipe.exec();
+  }
+
+  async wrapUpAttempt(req: WrapUpRequest): Promise<WrapUpResult> {
+    const k = this.keys(req.portalId);
+    if (req.mode === 'pending') {
+      return (await this.run(
+        'wrap_up',
+        [k.attempt(req.attemptId), k.attempt(req.attemptId), k.attempt(req.attemptId), k.events(), k.dnc()],
+        [req.wrapUp, 'pending', '', '', '', '', '', this.maxEvents, k.wakeChannel(), 0],
+      )) as WrapUpResult;
+    }
+    return (await this.run(
+      'wrap_up',
+      [
+        k.attempt(req.attemptId),
+        k.state(req.campaignId, req.contactId),
+        k.due(req.campaignId),
+        k.events(),
+        k.dnc(),
+      ],
+      [
+        req.wrapUp,
+        'apply',
+        req.contactId,
+        req.expectRev,
+        encodeProgress(req.lead),
+        req.dueAt ?? '',
+        req.dncNumber ?? '',
+        this.maxEvents,
+        k.wakeChannel(),
+        req.events.length,
+        ...req.events.map((e) => JSON.stringify(e)),
+      ],
+    )) as WrapUpResult;
   }
 
   async requeueClaimed(portalId: string, attemptId: string, at: number, _now: number) {
@@ -693,12 +856,12 @@ export class RedisStore implements Store {
     await this.redis.publish(this.keys(portalId).wakeChannel(), 'wake');
   }
 
-  async onWake(portalId: string, listener: () => void) {
+  async onWake(portalId: string, listener: (reason: string) => void) {
     const channel = this.keys(portalId).wakeChannel();
     if (!this.subscriber) {
       this.subscriber = this.redis.duplicate();
-      this.subscriber.on('message', (ch: string) => {
-        for (const l of this.wakeListeners.get(ch) ?? []) l();
+      this.subscriber.on('message', (ch: string, reason: string) => {
+        for (const l of this.wakeListeners.get(ch) ?? []) l(reason);
       });
     }
     let set = this.wakeListeners.get(channel);

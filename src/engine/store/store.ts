@@ -75,6 +75,10 @@ export interface AttemptRecord {
   amd: boolean;
   /** Local hour of the callee when claimed (compliance report). */
   localHour?: number;
+  /** A rep's wrap-up (JSON of a WrapUp): pending until the finish applies it, or already applied. */
+  wrapUp?: string;
+  /** Batch claims only: the call must not reach the carrier before this (its slot in the rate window). */
+  notBefore?: number;
 }
 
 export interface PaceLevel {
@@ -108,6 +112,75 @@ export interface ClaimRequest {
 export type ClaimDenial =
   'inactive' | 'not-due' | 'changed' | 'removed' | 'dnc' | 'contact-busy' | 'capacity' | 'paced';
 
+export interface BatchCandidate {
+  contactId: string;
+  /** Lead progress as peeked: skipped with `changed` if it moved since. */
+  expectRev: string;
+  attemptId: string;
+  from: string;
+  localHour?: number;
+  /** Appended when the attempt is written straight as dial-requested (`dialLeaseUntil`). */
+  started?: EngineEvent;
+}
+
+export interface BatchClaimRequest {
+  portalId: string;
+  campaignId: string;
+  now: number;
+  /** In order: the first ones get the pacer's slots first. */
+  candidates: BatchCandidate[];
+  claimLeaseUntil: number;
+  /**
+   * When set, a granted attempt is written directly as dial-requested with this lease (auto-dial: saves a
+   * round trip per dial). It is then never dialed again: a worker that dies before telephony.dial costs the
+   * lead one attempt (finalized as lost when the lease ends), never a second call.
+   */
+  dialLeaseUntil?: number;
+  pace?: PaceLevel[];
+  maxLive: number | null;
+  busyRetryMs: number;
+  amd: boolean;
+  /**
+   * A grant may come up to this many ms before its rate window has room (default 0); the attempt's
+   * `notBefore` then says when its request may go to the carrier. Granting a little ahead lets the worker
+   * send the call on the dot instead of a whole pass late, so lateness does not pile up window after window.
+   */
+  earlyMs?: number;
+}
+
+export interface BatchClaimResult {
+  granted: AttemptRecord[];
+  denied: { contactId: string; reason: ClaimDenial }[];
+  /** Why the batch stopped early (the remaining candidates were left untouched). */
+  stop?: { reason: 'inactive' | 'capacity' | 'paced'; waitMs?: number };
+}
+
+export type WrapUpRequest =
+  | { mode: 'pending'; portalId: string; attemptId: string; wrapUp: string }
+  | {
+      mode: 'apply';
+      portalId: string;
+      attemptId: string;
+      wrapUp: string;
+      campaignId: string;
+      contactId: string;
+      /** Lead progress as read: the change is refused with `changed` if it moved since. */
+      expectRev: string;
+      lead: LeadProgress;
+      dueAt: number | null;
+      /** Added to the portal's do-not-call set in the same atomic change. */
+      dncNumber?: string;
+      events: EngineEvent[];
+    };
+
+/**
+ * saved: kept on the unfinished attempt; applied: the finished attempt's lead changed; same: this wrap-up was
+ * already recorded (no-op); conflict: a different wrap-up was recorded; finished / not-finished: the attempt's
+ * state is not the one the mode expects; changed: the lead moved since it was read.
+ */
+export type WrapUpResult =
+  'saved' | 'applied' | 'same' | 'conflict' | 'finished' | 'not-finished' | 'changed' | 'missing';
+
 export type ClaimResult =
   { ok: true; attempt: AttemptRecord } | { ok: false; reason: ClaimDenial; waitMs?: number };
 
@@ -126,9 +199,14 @@ export interface FinishRequest {
   events: EngineEvent[];
   /** Why it finished, kept on the attempt for auditing. */
   summary: string;
+  /** The wrap-up (as read from the attempt) this finish applied; a different one stored meanwhile refuses it. */
+  wrapUp?: string;
+  /** The attempt as just read by the caller (saves a read); the store still checks it atomically. */
+  attempt?: AttemptRecord;
 }
 
-export type FinishResult = 'finished' | 'already-finished' | 'missing';
+/** stale-wrap-up: a rep saved a wrap-up after the attempt was read: read again and recompute. */
+export type FinishResult = 'finished' | 'already-finished' | 'missing' | 'stale-wrap-up';
 
 export interface Store extends EventLog {
   // campaigns
@@ -158,8 +236,17 @@ export interface Store extends EventLog {
   removeContact(portalId: string, contactId: string): Promise<void>;
 
   // the due queue
-  peekDue(portalId: string, campaignId: string, now: number, limit: number): Promise<LeadView[]>;
+  /** Due leads, earliest first; `offset` skips that many (workers spread over a long queue). */
+  peekDue(
+    portalId: string,
+    campaignId: string,
+    now: number,
+    limit: number,
+    offset?: number,
+  ): Promise<LeadView[]>;
   nextDueAt(portalId: string, campaignId: string): Promise<number | null>;
+  /** Leads in the campaign's queue, due now or later. */
+  dueCount(portalId: string, campaignId: string): Promise<number>;
   /** Moves a queued lead to `at` (or to a final state when `finalState` is set) if it still has `expectRev`. */
   reschedule(
     portalId: string,
@@ -184,6 +271,15 @@ export interface Store extends EventLog {
 
   // attempts
   claim(request: ClaimRequest): Promise<ClaimResult>;
+  /** Several claims of one campaign in one atomic step each, in one round trip (see BatchClaimRequest). */
+  claimBatch(request: BatchClaimRequest): Promise<BatchClaimResult>;
+  /**
+   * Moves the attempt's grant in each level's rate window to `at`, the time the request goes to the carrier,
+   * so later grants are spaced from what the carrier sees, not from the grant (only ever moves it later).
+   */
+  noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number): Promise<void>;
+  /** A rep's wrap-up, stored on the unfinished attempt or applied to the finished attempt's lead. */
+  wrapUpAttempt(request: WrapUpRequest): Promise<WrapUpResult>;
   getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null>;
   /** claimed -> dial-requested (durably, before telephony.dial); takes the pace levels for a preview claim. */
   markDialRequested(
@@ -203,6 +299,8 @@ export interface Store extends EventLog {
     progress: string,
     leaseUntil: number,
     events: EngineEvent[],
+    /** The attempt's pacer levels when the caller already knows them (saves a read). */
+    levels?: readonly string[],
   ): Promise<boolean>;
   /** Atomic and idempotent: lead state, due time, live lock, concurrency slots, lease, events. */
   finishAttempt(request: FinishRequest): Promise<FinishResult>;
@@ -219,7 +317,8 @@ export interface Store extends EventLog {
 
   // wake-ups (Redis pub/sub per portal / an EventEmitter)
   wake(portalId: string): Promise<void>;
-  onWake(portalId: string, listener: () => void): Promise<() => Promise<void>>;
+  /** `reason` says what happened: 'finish', 'enroll', 'campaign', 'requeue', 'wrap-up' or 'wake'. */
+  onWake(portalId: string, listener: (reason: string) => void): Promise<() => Promise<void>>;
 
   close(): Promise<void>;
 }

@@ -1,0 +1,95 @@
+-- Claims several due leads of one campaign in one call, each with the same checks as claim.lua (campaign
+-- active, lead still due and unchanged, not removed nor DNC, no live attempt for the contact or its number,
+-- dial-mode capacity, pacer at every level). Stops at the first 'inactive', 'capacity' or 'paced': later
+-- candidates are left untouched in the queue. With a dial lease, a granted attempt is written directly as
+-- dial-requested (its attempt.started event appended): from then on it is never dialed again, only finalized,
+-- so a worker that dies before telephony.dial costs that lead one attempt, never a second call.
+-- KEYS: 1 campaign, 2 due, 3 dnc, 4 removed, 5 live locks, 6 leases, 7 pacer tat, 8 events, 9 campaign live,
+--       10.. (window, live) per pace level, then (info bucket, state bucket, attempt) per candidate
+-- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
+--       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
+--       rate-window slot; the caller waits for the returned not-before time), 12.. level triples,
+--       then 9 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
+--       localHour, startedEvent
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local levels_n = tonumber(ARGV[10])
+local dial_lease = ARGV[4]
+local lease_arg = ARGV[3]
+if dial_lease ~= '' then lease_arg = dial_lease end
+local lease = tonumber(lease_arg)
+local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
+if camp[1] ~= 'active' then return { 'inactive', '', {} } end
+local cand_keys = 10 + levels_n * 2
+local cand_args = 12 + levels_n * 3
+local results = {}
+
+local function block(c, rev, reason, why)
+  redis.call('HSET', c.state_key, c.contact, rev)
+  redis.call('ZREM', KEYS[2], c.contact)
+  redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'e', cjson.encode({
+    type = 'lead.removed', portalId = ARGV[8], campaignId = camp[2], contactId = c.contact, reason = why, at = now }))
+  return { reason }
+end
+
+local function claim_one(c)
+  local due = redis.call('ZSCORE', KEYS[2], c.contact)
+  if not due or tonumber(due) > now then return { 'not-due' } end
+  local raw = redis.call('HGET', c.state_key, c.contact) or ''
+  if raw ~= c.expect then return { 'changed' } end
+  local info = redis.call('HGET', c.info_key, c.contact)
+  if not info then return { 'changed' } end
+  local e164 = string.match(info, '^[^|]+')
+  if redis.call('SISMEMBER', KEYS[4], c.contact) == 1 then return block(c, c.removed_rev, 'removed', 'DELETED') end
+  if redis.call('SISMEMBER', KEYS[3], e164) == 1 then return block(c, c.dnc_rev, 'dnc', 'DNC') end
+  for _, field in ipairs({ 'c:' .. c.contact, 'n:' .. e164 }) do
+    local lock = redis.call('HGET', KEYS[5], field)
+    if lock then
+      local until_ms = tonumber(string.match(lock, '|(%d+)$'))
+      if until_ms > now then
+        redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[6]), c.contact)
+        return { 'contact-busy' }
+      end
+    end
+  end
+  if ARGV[5] ~= '' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now)
+    if redis.call('ZCARD', KEYS[9]) >= tonumber(ARGV[5]) then return { 'capacity' } end
+  end
+  local names = ''
+  local not_before = now
+  if levels_n > 0 then
+    local wait, acquired, nb = pacer_acquire(levels_n, 12, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
+      tonumber(ARGV[11]))
+    if wait > 0 then return { 'paced', tostring(wait) } end
+    names = acquired
+    not_before = nb
+  end
+  redis.call('ZREM', KEYS[2], c.contact)
+  redis.call('HSET', c.state_key, c.contact, c.new_rev)
+  local lock = c.attempt .. '|' .. lease_arg
+  redis.call('HSET', KEYS[5], 'c:' .. c.contact, lock, 'n:' .. e164, lock)
+  local ordinal = 1
+  if raw ~= '' then ordinal = tonumber(string.match(raw, '^[^|]*|([^|]*)'), 36) + 1 end
+  redis.call('HSET', c.attempt_key, 'c', camp[2], 'k', c.contact, 'to', e164, 'from', c.from, 'st', 'claimed',
+    'n', ordinal, 'due', due, 'cl', ARGV[1], 'lease', lease_arg, 'rev', 0, 'prior', raw, 'lv', names,
+    'amd', ARGV[7], 'ag', '', 'lh', c.local_hour)
+  if dial_lease ~= '' then
+    redis.call('HSET', c.attempt_key, 'st', 'dial-requested', 'dr', ARGV[1])
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'e', c.started)
+  end
+  redis.call('ZADD', KEYS[6], lease, c.attempt)
+  return { 'ok', e164, due, tostring(ordinal), names, tostring(not_before) }
+end
+
+for i = 0, n - 1 do
+  local a = cand_args + i * 9
+  local k = cand_keys + i * 3
+  local c = { contact = ARGV[a], expect = ARGV[a + 1], new_rev = ARGV[a + 2], removed_rev = ARGV[a + 3],
+    dnc_rev = ARGV[a + 4], attempt = ARGV[a + 5], from = ARGV[a + 6], local_hour = ARGV[a + 7],
+    started = ARGV[a + 8], info_key = KEYS[k], state_key = KEYS[k + 1], attempt_key = KEYS[k + 2] }
+  local r = claim_one(c)
+  if r[1] == 'capacity' or r[1] == 'paced' then return { r[1], r[2] or '', results } end
+  results[#results + 1] = r
+end
+return { '', '', results }

@@ -1,0 +1,29 @@
+-- A rep's wrap-up of an attempt, atomically. One wrap-up per attempt: the same one again is a no-op ('same'),
+-- a different one is refused ('conflict').
+--  mode 'pending': the call has not finished yet: keep the wrap-up on the attempt; the finish applies it.
+--  mode 'apply': the call has finished: compare-and-set the lead (rev as read), DNC first, events, wake-up.
+-- KEYS: 1 attempt, 2 state bucket, 3 due, 4 events, 5 dnc
+-- ARGV: 1 wrapUp json, 2 mode, 3 contactId, 4 expectRev, 5 newRev, 6 due ('' none), 7 dncNumber ('' none),
+--       8 maxEvents, 9 channel, 10 nEvents, 11.. events
+local a = redis.call('HMGET', KEYS[1], 'st', 'wu')
+if not a[1] then return 'missing' end
+if a[2] and a[2] ~= '' then
+  if a[2] == ARGV[1] then return 'same' end
+  return 'conflict'
+end
+if ARGV[2] == 'pending' then
+  if a[1] == 'finished' then return 'finished' end
+  redis.call('HSET', KEYS[1], 'wu', ARGV[1])
+  return 'saved'
+end
+if a[1] ~= 'finished' then return 'not-finished' end
+local contact = ARGV[3]
+local cur = redis.call('HGET', KEYS[2], contact) or ''
+if cur ~= ARGV[4] then return 'changed' end
+if ARGV[7] ~= '' then redis.call('SADD', KEYS[5], ARGV[7]) end
+redis.call('HSET', KEYS[2], contact, ARGV[5])
+if ARGV[6] == '' then redis.call('ZREM', KEYS[3], contact) else redis.call('ZADD', KEYS[3], tonumber(ARGV[6]), contact) end
+redis.call('HSET', KEYS[1], 'wu', ARGV[1])
+append_events(KEYS[4], ARGV[8], 11, tonumber(ARGV[10]))
+redis.call('PUBLISH', ARGV[9], 'wrap-up')
+return 'applied'
