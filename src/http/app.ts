@@ -4,7 +4,7 @@
  * as JSON `{ error, details }` so callers always learn what was wrong.
  */
 import express from 'express';
-import type { ErrorRequestHandler, Express, Router } from 'express';
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -19,8 +19,10 @@ export interface AppOptions {
   healthTimeoutMs?: number;
   /** The live monitor at /monitor; omitted = no monitor. */
   monitor?: Omit<MonitorOptions, 'logger'>;
-  /** Extra routers, mounted in order. */
-  routers?: { path: string; router: Router }[];
+  /** Extra routers (or any handler), mounted in order. */
+  routers?: { path: string; router: RequestHandler }[];
+  /** Serve Prometheus metrics at /metrics (default true). */
+  metricsEndpoint?: boolean;
   /** Largest JSON body accepted. */
   bodyLimit?: string;
 }
@@ -73,9 +75,11 @@ export function createApp(options: AppOptions): Express {
     if (!report.ok) logger.warn({ checks: report.checks.filter((c) => !c.ok) }, 'not ready');
     res.status(report.ok ? 200 : 503).json(report);
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (options.metricsEndpoint ?? true) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   if (options.monitor) app.use('/monitor', createMonitorRouter({ ...options.monitor, logger }));
   for (const { path, router } of options.routers ?? []) app.use(path, router);

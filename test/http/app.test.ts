@@ -8,7 +8,7 @@ import { createApp, HttpError } from '../../src/http/app.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { applyEvent, emptySnapshot } from '../../src/http/monitor/snapshot.js';
-import { FakeEventLog } from './fake-event-log.js';
+import { MemoryStore } from '../../src/engine/store/memory-store.js';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -81,13 +81,14 @@ describe('createApp', () => {
   });
 
   describe('monitor', () => {
-    const log = new FakeEventLog();
+    const log = new MemoryStore();
     let server: Server | undefined;
     afterAll(async () => {
       if (server) {
         server.closeAllConnections();
         await new Promise((r) => server!.close(r));
       }
+      await log.close();
     });
 
     it('serves the page, the script and a masked snapshot', async () => {
@@ -115,7 +116,7 @@ describe('createApp', () => {
     });
 
     it('streams events after the given id as server-sent events, numbers masked', async () => {
-      await log.append('p', {
+      const firstId = await log.append('p', {
         type: 'enrollment',
         portalId: 'p',
         campaignId: 'c',
@@ -123,7 +124,7 @@ describe('createApp', () => {
         enrolled: 2,
         skipped: {},
       });
-      await log.append('p', {
+      const secondId = await log.append('p', {
         type: 'attempt.started',
         portalId: 'p',
         campaignId: 'c',
@@ -143,13 +144,13 @@ describe('createApp', () => {
       const port = (server.address() as AddressInfo).port;
       const body = await new Promise<string>((resolve, reject) => {
         get(
-          { port, host: '127.0.0.1', path: '/monitor/events', headers: { 'Last-Event-ID': '1-0' } },
+          { port, host: '127.0.0.1', path: '/monitor/events', headers: { 'Last-Event-ID': firstId } },
           (res) => {
             expect(res.headers['content-type']).toMatch(/text\/event-stream/);
             let text = '';
             res.on('data', (chunk: Buffer) => {
               text += chunk.toString();
-              if (text.includes('id: 2-0')) {
+              if (text.includes(`id: ${secondId}`)) {
                 res.destroy();
                 resolve(text);
               }
@@ -157,8 +158,8 @@ describe('createApp', () => {
           },
         ).on('error', reject);
       });
-      expect(body).not.toContain('id: 1-0');
-      const data = JSON.parse(/id: 2-0\nevent: engine\ndata: (.*)\n/.exec(body)![1]!);
+      expect(body).not.toContain(`id: ${firstId}`);
+      const data = JSON.parse(new RegExp(`id: ${secondId}\nevent: engine\ndata: (.*)\n`).exec(body)![1]!);
       expect(data).toMatchObject({ type: 'attempt.started', to: '+1305•••••23', from: '+1305•••••00' });
     });
   });

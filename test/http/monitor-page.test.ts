@@ -15,7 +15,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Disposition } from '../../src/domain/outcome.js';
 import type { EngineEvent, LeadState } from '../../src/engine/events.js';
-import { FakeEventLog } from './fake-event-log.js';
+import { MemoryStore } from '../../src/engine/store/memory-store.js';
 
 /** The few DOM globals the in-page callbacks use (the project's lib has no DOM types). */
 declare const document: {
@@ -146,7 +146,7 @@ describe('monitor page (headless Chromium)', () => {
   let port: number;
   let live: LiveSnapshot;
   let userDataDir: string;
-  const log = new FakeEventLog();
+  const log = new MemoryStore();
   const logger = createLogger({ level: 'silent' });
   const makeApp = () =>
     createApp({
@@ -200,6 +200,7 @@ describe('monitor page (headless Chromium)', () => {
     await browser?.close();
     if (server?.listening) await closeServer(server);
     await live?.stop();
+    await log.close();
     rmSync(userDataDir, { recursive: true, force: true });
   });
 

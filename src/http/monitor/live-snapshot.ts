@@ -46,6 +46,8 @@ export function createLiveSnapshot(options: LiveSnapshotOptions): LiveSnapshot {
           blockMs: caughtUp ? (options.blockMs ?? 1000) : 0,
         });
         for (const event of events) current = applyEvent(current, event);
+        // A closed log answers at once: yield so the loop cannot starve the event loop.
+        if (events.length === 0) await new Promise((r) => setImmediate(r));
         if (events.length < batch && !caughtUp) {
           caughtUp = true;
           markReady();

@@ -86,6 +86,8 @@ export function createMonitorRouter(options: MonitorOptions): Router {
           await new Promise((r) => setTimeout(r, blockMs).unref());
           continue;
         }
+        // A closed or non-blocking log answers at once: yield so the loop cannot starve the event loop.
+        if (events.length === 0) await new Promise((r) => setImmediate(r));
         for (const event of events) {
           if (!open) break;
           res.write(`id: ${event.id}\nevent: engine\ndata: ${JSON.stringify(maskEvent(event))}\n\n`);

@@ -1,0 +1,585 @@
+/**
+ * `npm run demo`: a multi-day power-dialing campaign end to end on embedded defaults (in-process store, or Redis
+ * when REDIS_URL is set; the simulated carrier; the local sample CRM), on an accelerated clock, through the same
+ * composition root as `npm start`. It ends with a report whose compliance lines are checked: exit 0 only when
+ * no DNC number was dialed, nobody was called out of hours, and every finished attempt has one CRM record.
+ */
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { composeBackend } from '../app/compose.js';
+import type { Backend } from '../app/compose.js';
+import { ConfigError, loadEnv } from '../config/env.js';
+import { normalizePhone } from '../domain/phone.js';
+import { acceleratedClock } from '../engine/clock.js';
+import type { Clock } from '../engine/clock.js';
+import type { LeadState, SkipReason, StoredEvent } from '../engine/events.js';
+import { FINAL_LEAD_STATES } from '../engine/events.js';
+import { RedisStore } from '../engine/store/redis-store.js';
+import { LocalSampleCrm } from '../crm/local-sample-crm.js';
+import { createLogger } from '../observability/logger.js';
+import { createProgress } from '../observability/progress.js';
+import { createNumberZoneLookup } from '../telephony/number-zones.js';
+import { SIMULATED_OUTCOMES } from '../telephony/simulator/simulated-carrier.js';
+import type { OutcomeMix } from '../telephony/simulator/simulated-carrier.js';
+import { generateSampleContacts } from './sample-data.js';
+
+const DAY_MS = 86_400_000;
+/** Monday 2030-01-07, 06:00 in New York: before any calling window opens in North America. */
+export const DEMO_START = DateTime.fromISO('2030-01-07T06:00:00', { zone: 'America/New_York' }).toMillis();
+const LIST_ID = 'demo-list';
+const MAX_RETRY_DAYS = 4;
+
+/** `answer` is accepted for the simulator's `human` (a person picks up). */
+const MIX_ALIASES: Record<string, string> = {
+  answer: 'human',
+  noanswer: 'no-answer',
+  no_answer: 'no-answer',
+};
+
+const MixSchema = z.string().transform((text, ctx): Partial<OutcomeMix> => {
+  const mix: Partial<OutcomeMix> = {};
+  for (const part of text.split(',').filter((p) => p.trim() !== '')) {
+    const [rawKey, rawValue, extra] = part.split('=').map((s) => s.trim());
+    const key = MIX_ALIASES[rawKey ?? ''] ?? rawKey ?? '';
+    const value = Number(rawValue);
+    if (!(SIMULATED_OUTCOMES as readonly string[]).includes(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown outcome "${rawKey}" (expected ${['answer', ...SIMULATED_OUTCOMES].join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    if (
+      extra !== undefined ||
+      rawValue === undefined ||
+      rawValue === '' ||
+      !(value >= 0) ||
+      !Number.isFinite(value)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${part}" must be outcome=weight with a weight of 0 or more`,
+      });
+      return z.NEVER;
+    }
+    mix[key as keyof OutcomeMix] = value;
+  }
+  return mix;
+});
+
+export const DemoOptionsSchema = z.object({
+  contacts: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** Simulated seconds per real second: 7200 runs 5 days in about a minute. */
+  speed: z.coerce.number().positive().max(1_000_000).default(7200),
+  mix: MixSchema.optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(3000),
+  seed: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31)
+    .default(20300107),
+  /** Simulated days before the run stops even if some leads still wait for a retry. */
+  days: z.coerce.number().int().min(1).max(60).default(6),
+  agents: z.coerce.number().int().min(1).max(500).default(10),
+});
+export type DemoOptions = z.output<typeof DemoOptionsSchema>;
+
+export class DemoUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoUsageError';
+  }
+}
+
+const USAGE = `usage: npm run demo -- [--contacts 2000] [--speed 7200] [--days 6] [--agents 10]
+                     [--mix answer=0.35,busy=0.15,no-answer=0.3,machine=0.15,invalid=0.03,failed=0.02]
+                     [--port 3000 (0 = any free port)] [--seed 20300107]`;
+
+/** Parses the command line; a bad or unknown flag throws a DemoUsageError naming it. */
+export function parseDemoArgs(argv: readonly string[]): DemoOptions {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        contacts: { type: 'string' },
+        speed: { type: 'string' },
+        mix: { type: 'string' },
+        port: { type: 'string' },
+        seed: { type: 'string' },
+        days: { type: 'string' },
+        agents: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new DemoUsageError(`${(error as Error).message}\n${USAGE}`);
+  }
+  const parsed = DemoOptionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  --${i.path.join('.')}: ${i.message}`);
+    throw new DemoUsageError(`invalid demo flags:\n${lines.join('\n')}\n${USAGE}`);
+  }
+  return parsed.data;
+}
+
+export interface DemoReport {
+  contacts: number;
+  enrolled: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  attempts: number;
+  finishedAttempts: number;
+  contactsReached: number;
+  leadStates: Record<LeadState, number>;
+  outcomes: Record<string, number>;
+  abandoned: number;
+  answeredByPerson: number;
+  abandonmentRatePct: number;
+  /** Calls placed by the called person's local hour (in every zone the person may be in). */
+  callsByLocalHour: Record<number, number>;
+  outOfHoursCalls: number;
+  dncNumbersDialed: number;
+  crmRecordsWritten: number;
+  crmDuplicateWritesIgnored: number;
+  simulatedDays: number;
+  realSeconds: number;
+  horizonReached: boolean;
+  /** Failed checks, in words; empty means success. */
+  failures: string[];
+}
+
+export interface DemoIo {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Force the progress bar on/off (default: on a TTY). */
+  tty?: boolean;
+  /** Environment (REDIS_URL etc.); process.env by default. */
+  env?: Record<string, string | undefined>;
+  /** Skip the HTTP server (tests). */
+  serve?: boolean;
+  /** Real time between progress updates. */
+  pollMs?: number;
+}
+
+function campaignSettings(agents: number) {
+  const weekday = { enabled: true, start: '08:00', end: '20:30' };
+  return {
+    name: 'Demo: spring renewals',
+    description: 'Power dialing with Smart Calling retries, on the simulated carrier',
+    callerIds: ['+12125550100', '+13055550100', '+14165550100'],
+    callerIdStrategy: 'local-presence',
+    connectTo: { type: 'number', number: '+12125550199' },
+    dialMode: { mode: 'power', linesPerAgent: 2 },
+    pace: { callsPerSecond: 20, maxConcurrentCalls: agents * 2 },
+    amd: { detection: 'detect', onMachine: 'hangup' },
+    // Wider than the legal hours on purpose: the legal-hours floor must clip them (Canada 09:00, FL/OK 20:00).
+    windows: {
+      monday: weekday,
+      tuesday: weekday,
+      wednesday: weekday,
+      thursday: weekday,
+      friday: weekday,
+      saturday: { enabled: true, start: '10:00', end: '14:00' },
+      sunday: { enabled: false, start: '10:00', end: '14:00' },
+    },
+    retry: {
+      strategy: 'smart',
+      intensity: 'moderate',
+      maxAttempts: 8,
+      maxRetryDays: MAX_RETRY_DAYS,
+      minGapMinutes: 30,
+    },
+    ringTimeoutSec: 25,
+  };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads the whole event stream of the portal (the report's source of truth, same as the monitor's). */
+async function readAllEvents(backend: Backend): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  let after = '0';
+  for (;;) {
+    const batch = await backend.store.tail(backend.portalId, after, { count: 5000, blockMs: 0 });
+    if (batch.length === 0) return events;
+    events.push(...batch);
+    after = batch[batch.length - 1]!.id;
+  }
+}
+
+/** Minutes since local midnight in `zone` at `at`. */
+function localMinutes(at: number, zone: string): number {
+  const t = DateTime.fromMillis(at, { zone });
+  return t.hour * 60 + t.minute;
+}
+
+export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoReport> {
+  const startedReal = Date.now();
+  const print = (line = '') => io.out.write(`${line}\n`);
+  const sourceEnv = io.env ?? process.env;
+  const runId = randomBytes(3).toString('hex');
+  const env = loadEnv({
+    ...sourceEnv,
+    PORT: String(options.port),
+    LOG_LEVEL: 'warn',
+    TELEPHONY: 'simulator',
+    CRM: 'local',
+    METRICS_ENABLED: 'true',
+    // Each run in its own keys, deleted at the end: the demo never touches anything else in a shared Redis.
+    REDIS_KEY_PREFIX: `${sourceEnv.REDIS_KEY_PREFIX ?? 'ad'}-demo-${runId}`,
+  });
+  const clock: Clock = acceleratedClock(DEMO_START, options.speed);
+  const crm = new LocalSampleCrm({ pageSize: 100 });
+  const sample = generateSampleContacts({ count: options.contacts, seed: options.seed });
+  crm.addContacts(LIST_ID, sample);
+  const zones = createNumberZoneLookup();
+  const backend = await composeBackend(env, {
+    clock,
+    crm,
+    zones,
+    logger: createLogger({ level: 'warn', destination: process.stderr as never }),
+    simulator: { seed: options.seed, ...(options.mix ? { mix: options.mix } : {}) },
+    // Leases are clock time: on an accelerated clock they must still cover real event-loop delays (about 2 s
+    // real), or a busy loop would make the reaper take live calls for lost ones.
+    engine: {
+      timings: {
+        claimLeaseMs: Math.max(15_000, options.speed * 2000),
+        callbackSilenceMs: Math.max(120_000, options.speed * 2000),
+        amdGraceMs: Math.max(5_000, options.speed * 500),
+        maxCallDurationMs: Math.max(4 * 3_600_000, options.speed * 2000),
+      },
+    },
+    // The writeback's clock is accelerated too: reclaim checks run on simulated time.
+    writeback: { blockMs: 200, claimIdleMs: 10 * 60_000, claimEveryMs: 60_000 },
+    drainTimeoutMs: 30_000,
+  });
+  const { portalId, campaigns, engine } = backend;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await backend.close();
+  };
+
+  try {
+    print(
+      `Autodial demo: ${options.contacts} sample contacts, ${options.agents} agents, clock x${options.speed}, ` +
+        `store: ${env.REDIS_URL ? `redis (${env.REDIS_KEY_PREFIX})` : 'in-process'}, carrier: simulated`,
+    );
+    print(
+      `Simulated start: ${DateTime.fromMillis(DEMO_START, { zone: 'America/New_York' }).toFormat('cccc yyyy-LL-dd HH:mm ZZZZ')}`,
+    );
+    const campaign = await campaigns.create(portalId, campaignSettings(options.agents), 'demo');
+
+    // Enrollment straight from the CRM list, page by page, as it will run against HubSpot.
+    const enrollBar = createProgress({
+      label: 'Enrolling',
+      total: options.contacts,
+      stream: io.out,
+      tty: io.tty,
+    });
+    let cursor: string | undefined;
+    do {
+      const page = await crm.listContacts(LIST_ID, cursor);
+      const dncNumbers: string[] = [];
+      for (const c of page.contacts) {
+        const e164 =
+          c.doNotCall && c.phone ? normalizePhone(c.phone, campaigns.account(portalId).defaultRegion) : null;
+        if (e164?.ok) dncNumbers.push(e164.phone.e164);
+      }
+      await campaigns.addDoNotCall(portalId, dncNumbers);
+      await campaigns.enroll(
+        portalId,
+        campaign.campaignId,
+        page.contacts.map((c) => ({
+          contactId: c.id,
+          phone: c.phone ?? c.mobilePhone ?? '',
+          ...(c.timeZone ? { timeZone: c.timeZone } : {}),
+          doNotCall: c.doNotCall ?? false,
+        })),
+      );
+      enrollBar.increment(page.contacts.length);
+      cursor = page.next;
+    } while (cursor);
+    enrollBar.stop();
+    const counts = await campaigns.counts(portalId, campaign.campaignId);
+    const { enrolled, ...skippedCounts } = counts;
+    const skipped = Object.fromEntries(Object.entries(skippedCounts).filter(([, n]) => n > 0));
+    print(`Enrolled ${enrolled}; skipped ${JSON.stringify(skipped)}`);
+
+    for (let i = 1; i <= options.agents; i++) {
+      await engine.setAgentAvailable(portalId, campaign.campaignId, `agent-${i}`, true);
+    }
+    await backend.start();
+    if (io.serve ?? true) {
+      const port = await backend.listen(options.port, '127.0.0.1');
+      print(`Live monitor: http://localhost:${port}/monitor   (metrics: http://localhost:${port}/metrics)`);
+    }
+    await campaigns.act(portalId, campaign.campaignId, 'start');
+
+    const horizon = DEMO_START + options.days * DAY_MS;
+    const dialBar = createProgress({ label: 'Leads finished', total: enrolled, stream: io.out, tty: io.tty });
+    let finalShown = 0;
+    let horizonReached = false;
+    for (;;) {
+      await wait(io.pollMs ?? 250);
+      const states = await backend.store.leadStates(portalId, campaign.campaignId);
+      const final = FINAL_LEAD_STATES.reduce((n, s) => n + states[s], 0);
+      if (final > finalShown) dialBar.increment(final - finalShown);
+      finalShown = Math.max(finalShown, final);
+      if (final >= enrolled) break;
+      if (clock.now() >= horizon) {
+        horizonReached = true;
+        break;
+      }
+    }
+    dialBar.stop();
+    await engine.stop();
+    // Calls placed before the stop still end and report; then the writeback catches up with every one.
+    await backend.simulator?.whenIdle();
+    const events = await readAllEvents(backend);
+    const states = await backend.store.leadStates(portalId, campaign.campaignId);
+    const finishedIds = new Set(events.filter((e) => e.type === 'attempt.finished').map((e) => e.attemptId));
+    // Bounded real-time wait for the writeback to catch up; a shortfall is reported as a failed check.
+    for (let i = 0; i < 600 && crm.counts().calls < finishedIds.size; i++) await wait(50);
+    await close();
+
+    const report = buildReport({
+      options,
+      events,
+      sample,
+      states,
+      enrolled,
+      skipped,
+      crm,
+      horizonReached,
+      simulatedDays: (Math.min(clock.now(), horizon) - DEMO_START) / DAY_MS,
+      realSeconds: (Date.now() - startedReal) / 1000,
+      zoneOf: await zoneTable(sample, zones),
+    });
+    return report;
+  } finally {
+    if (env.REDIS_URL && backend.store instanceof RedisStore) {
+      // Keys of this run only; the store's own connection is closed by then, so use a fresh one.
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
+      const cleaner = new RedisStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX });
+      await close();
+      await cleaner.deletePortal(portalId).catch(() => {});
+      await cleaner.close();
+      await redis.quit().catch(() => redis.disconnect());
+    } else {
+      await close();
+    }
+  }
+}
+
+/** Every zone each sample number may be in: its CRM zone, else every candidate zone of the number. */
+async function zoneTable(
+  sample: ReturnType<typeof generateSampleContacts>,
+  zones: { candidateZones(e164: string): Promise<string[]> },
+): Promise<Map<string, string[]>> {
+  const table = new Map<string, string[]>();
+  for (const c of sample) {
+    const e164 = c.sample.e164;
+    if (!e164) continue;
+    const own = c.timeZone ? [c.timeZone] : [];
+    const candidates = await zones.candidateZones(e164);
+    const known = table.get(e164) ?? [];
+    table.set(e164, [...new Set([...known, ...own, ...candidates])]);
+  }
+  return table;
+}
+
+function buildReport(input: {
+  options: DemoOptions;
+  events: StoredEvent[];
+  sample: ReturnType<typeof generateSampleContacts>;
+  states: Record<LeadState, number>;
+  enrolled: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  crm: LocalSampleCrm;
+  horizonReached: boolean;
+  simulatedDays: number;
+  realSeconds: number;
+  zoneOf: Map<string, string[]>;
+}): DemoReport {
+  const { events, sample, states, crm } = input;
+  const failures: string[] = [];
+  const started = events.filter(
+    (e): e is Extract<StoredEvent, { type: 'attempt.started' }> => e.type === 'attempt.started',
+  );
+  const finished = events.filter(
+    (e): e is Extract<StoredEvent, { type: 'attempt.finished' }> => e.type === 'attempt.finished',
+  );
+  const finishedIds = new Set(finished.map((e) => e.attemptId));
+
+  // DNC: the CRM's flags before the run, and numbers that asked during the run (never dialed after that).
+  const dncBefore = new Set(sample.filter((c) => c.doNotCall && c.sample.e164).map((c) => c.sample.e164!));
+  const dncSince = new Map<string, number>();
+  for (const f of finished) if (f.doNotCall && !dncSince.has(f.to)) dncSince.set(f.to, f.at);
+  let dncNumbersDialed = 0;
+  for (const s of started) {
+    const since = dncSince.get(s.to);
+    if (dncBefore.has(s.to) || (since !== undefined && s.at > since)) dncNumbersDialed++;
+  }
+
+  // Legal hours, checked independently of the engine: 08:00-21:00 in every zone the person may be in.
+  const callsByLocalHour: Record<number, number> = {};
+  let outOfHoursCalls = 0;
+  for (const s of started) {
+    const zones = input.zoneOf.get(s.to) ?? [];
+    if (zones.length === 0) {
+      outOfHoursCalls++;
+      continue;
+    }
+    const minutes = zones.map((z) => localMinutes(s.at, z));
+    if (minutes.some((m) => m < 8 * 60 || m >= 21 * 60)) outOfHoursCalls++;
+    const hour = Math.floor(minutes[0]! / 60);
+    callsByLocalHour[hour] = (callsByLocalHour[hour] ?? 0) + 1;
+  }
+
+  const outcomes: Record<string, number> = {};
+  for (const f of finished) outcomes[f.outcomeLabel] = (outcomes[f.outcomeLabel] ?? 0) + 1;
+  const abandoned = finished.filter((f) => f.category === 'ABANDONED').length;
+  const answeredByPerson = finished.filter(
+    (f) => f.category === 'CONVERSATION' || f.category === 'ABANDONED',
+  ).length;
+  const abandonmentRatePct = answeredByPerson === 0 ? 0 : (100 * abandoned) / answeredByPerson;
+
+  const crmCounts = crm.counts();
+  if (dncNumbersDialed > 0) failures.push(`${dncNumbersDialed} calls to Do-Not-Call numbers`);
+  if (outOfHoursCalls > 0)
+    failures.push(`${outOfHoursCalls} calls outside 08:00-21:00 local time of the callee`);
+  const recorded = new Set(crm.allCalls().map((c) => c.attemptId));
+  if (crmCounts.calls !== finishedIds.size || [...finishedIds].some((id) => !recorded.has(id))) {
+    failures.push(
+      `CRM records written (${crmCounts.calls}) differ from finished attempts (${finishedIds.size})`,
+    );
+  }
+  if (started.length !== finishedIds.size) {
+    failures.push(`${started.length - finishedIds.size} attempts started but never finished`);
+  }
+  const open = states.queued + states.dialing + states.retrying;
+  if (states.dialing > 0) failures.push(`${states.dialing} leads left dialing after the engine stopped`);
+  // With these retry limits every lead is final within maxRetryDays plus a weekend of slack.
+  const everyLeadShouldBeFinal = input.options.days >= MAX_RETRY_DAYS + 2;
+  if (open > 0 && everyLeadShouldBeFinal) {
+    failures.push(`${open} leads not in a final state after ${input.options.days} simulated days`);
+  }
+
+  return {
+    contacts: input.options.contacts,
+    enrolled: input.enrolled,
+    skipped: input.skipped,
+    attempts: started.length,
+    finishedAttempts: finishedIds.size,
+    contactsReached: states.reached,
+    leadStates: states,
+    outcomes,
+    abandoned,
+    answeredByPerson,
+    abandonmentRatePct,
+    callsByLocalHour,
+    outOfHoursCalls,
+    dncNumbersDialed,
+    crmRecordsWritten: crmCounts.calls,
+    crmDuplicateWritesIgnored: crmCounts.duplicateWritesIgnored,
+    simulatedDays: input.simulatedDays,
+    realSeconds: input.realSeconds,
+    horizonReached: input.horizonReached,
+    failures,
+  };
+}
+
+export function formatReport(r: DemoReport): string {
+  const pct = (n: number, of: number) => (of === 0 ? '0.0' : ((100 * n) / of).toFixed(1));
+  const lines: string[] = [];
+  lines.push('', '=== Autodial demo report ===');
+  lines.push(
+    `Simulated ${r.simulatedDays.toFixed(1)} days in ${r.realSeconds.toFixed(0)} s${r.horizonReached ? ' (horizon reached)' : ' (every lead final)'}`,
+  );
+  lines.push(`Contacts: ${r.contacts}   enrolled: ${r.enrolled}`);
+  lines.push(
+    `Skipped by reason: ${
+      Object.entries(r.skipped)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }`,
+  );
+  lines.push(
+    `Attempts: ${r.attempts}   contacts reached: ${r.contactsReached} (${pct(r.contactsReached, r.enrolled)}% of enrolled)`,
+  );
+  lines.push(
+    `Lead states: ${Object.entries(r.leadStates)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
+  lines.push('Outcome mix:');
+  for (const [label, n] of Object.entries(r.outcomes).sort((a, b) => b[1] - a[1])) {
+    lines.push(`  ${label.padEnd(34)} ${String(n).padStart(6)}  ${pct(n, r.finishedAttempts).padStart(5)}%`);
+  }
+  lines.push(
+    `Abandonment rate: ${r.abandonmentRatePct.toFixed(2)}% (${r.abandoned} of ${r.answeredByPerson} answered by a person)`,
+  );
+  lines.push("Calls by the called person's local hour:");
+  const max = Math.max(1, ...Object.values(r.callsByLocalHour));
+  for (let h = 0; h < 24; h++) {
+    const n = r.callsByLocalHour[h] ?? 0;
+    if (n === 0 && (h < 7 || h > 21)) continue;
+    lines.push(
+      `  ${String(h).padStart(2, '0')}:00  ${String(n).padStart(6)}  ${'#'.repeat(Math.round((40 * n) / max))}`,
+    );
+  }
+  lines.push(`Calls outside 08:00-21:00 local time: ${r.outOfHoursCalls}`);
+  lines.push(`DNC numbers dialed: ${r.dncNumbersDialed}`);
+  lines.push(
+    `CRM records written: ${r.crmRecordsWritten} for ${r.finishedAttempts} finished attempts` +
+      ` (redelivered writes ignored: ${r.crmDuplicateWritesIgnored})`,
+  );
+  lines.push(
+    r.failures.length === 0
+      ? 'All checks passed.'
+      : `CHECKS FAILED:\n${r.failures.map((f) => `  - ${f}`).join('\n')}`,
+  );
+  return lines.join('\n');
+}
+
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  let options: DemoOptions;
+  try {
+    options = parseDemoArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const report = await runDemo(options, { out: process.stdout });
+    process.stdout.write(`${formatReport(report)}\n`);
+    return report.failures.length === 0 ? 0 : 1;
+  } catch (error) {
+    const message =
+      error instanceof ConfigError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
+    process.stderr.write(`demo failed: ${message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`demo failed: ${String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
