@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis';
 import { PortalKeys } from '../src/engine/store/keys.js';
 import { CampaignService } from '../src/engine/campaigns.js';
-import { offsetClock } from '../src/engine/clock.js';
+import { shiftedClock } from '../src/engine/clock.js';
 import { Engine } from '../src/engine/dialer.js';
 import { RedisStore } from '../src/engine/store/redis-store.js';
 import type { DialRequest, Telephony } from '../src/telephony/telephony.js';
@@ -17,7 +17,7 @@ import type { DialRequest, Telephony } from '../src/telephony/telephony.js';
 const env = process.env;
 const prefix = env.KEY_PREFIX!;
 const portalId = env.PORTAL_ID!;
-const clock = offsetClock(Number(env.START_AT) + (Date.now() - Number(env.ANCHOR)));
+const clock = shiftedClock(Number(env.START_AT) - Number(env.ANCHOR));
 const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const store = new RedisStore({ redis, keyPrefix: prefix });
 const zones = { candidateZones: async () => ['America/New_York'] };

@@ -29,6 +29,14 @@ export function offsetClock(startAt: number, base: Clock = realClock): Clock {
   return { now: () => base.now() + offset, sleep: (ms, signal) => base.sleep(ms, signal) };
 }
 
+/**
+ * Real time plus an exact offset. Processes that must agree to the millisecond (workers sharing one pacer) use
+ * this with the same offset: offsetClock reads the base clock twice, so two processes may differ by 1 ms.
+ */
+export function shiftedClock(offsetMs: number, base: Clock = realClock): Clock {
+  return { now: () => base.now() + offsetMs, sleep: (ms, signal) => base.sleep(ms, signal) };
+}
+
 /** Time that runs `speed` times faster than real time from `startAt` (the demo's multi-day campaign). */
 export function acceleratedClock(startAt: number, speed: number, base: Clock = realClock): Clock {
   if (!(speed > 0)) throw new RangeError('speed must be positive');

@@ -114,15 +114,17 @@ const FINISH_WAKE_MIN_SLEEP_MS = 100;
 /** Queueing warnings come in bursts: one pace cut per campaign per this long. */
 const PACE_CUT_COOLDOWN_MS = 5000;
 /**
- * The rate window counts a call from when its request goes to the carrier; the carrier reads its own clock a
- * moment later, possibly in the next millisecond, so the recorded time is rounded up by this much.
- */
-const DISPATCH_CLOCK_SLACK_MS = 1;
-/**
  * A grant may come this long before its slot in the rate window; the call then waits for the slot and goes
  * out on the dot, instead of a whole pass (a few round trips) late, which would pile up window after window.
  */
 const GRANT_AHEAD_MS = 30;
+
+/** A final status folded into the finish itself: the progress to save, over the revision it was folded from. */
+interface ProgressFold {
+  progress: string;
+  expectRev: number;
+  events: EngineEvent[];
+}
 
 export function newAttemptId(portalId: string): string {
   return `a.${portalId}.${randomBytes(9).toString('base64url')}`;
@@ -424,7 +426,7 @@ export class Engine implements CallEventSink {
       }
       let contended = 0;
       for (const [from, candidates] of byCallerId) {
-        const result = await this.store.claimBatch({
+        const result = await this.claimBatchOrRecover(campaign, candidates, {
           portalId,
           campaignId,
           now,
@@ -457,6 +459,30 @@ export class Engine implements CallEventSink {
       spread = contended > 0;
     }
     return this.clock.now();
+  }
+
+  /**
+   * The batch claim, with a way back when its reply is lost (connection error): the claim may have run, and
+   * then its attempts are dial-requested and must be dialed, or they would only be reaped as "lost" calls never
+   * placed. Each candidate's attempt is looked up by id; those the claim wrote are sent, then the error is
+   * thrown on (the pass backs off).
+   */
+  private async claimBatchOrRecover(
+    campaign: CampaignRecord,
+    candidates: BatchCandidate[],
+    request: Parameters<Store['claimBatch']>[0],
+  ) {
+    try {
+      return await this.store.claimBatch(request);
+    } catch (error) {
+      for (const c of candidates) {
+        const attempt = await this.store.getAttempt(request.portalId, c.attemptId).catch(() => null);
+        if (attempt?.state === 'dial-requested' && attempt.claimedAt === request.now) {
+          this.track(this.sendToCarrier(campaign, attempt));
+        }
+      }
+      throw error;
+    }
   }
 
   private track(p: Promise<void>) {
@@ -522,21 +548,10 @@ export class Engine implements CallEventSink {
       ringTimeoutSec: settings.ringTimeoutSec,
       record: settings.record,
     };
-    // timers may fire a millisecond early: the call never leaves before its slot
-    for (let tries = 0; attempt.notBefore !== undefined && tries < 5; tries++) {
-      const early = attempt.notBefore - this.clock.now();
-      if (early <= 0) break;
-      await this.clock.sleep(early);
-    }
-    // Count the call in the rate window from now, as the carrier will: no window of the carrier's own
-    // receive times then holds more than the pace, however long the grant took to get here.
-    if (attempt.levels.length) {
-      const at = this.clock.now() + DISPATCH_CLOCK_SLACK_MS;
-      this.track(this.store.noteDispatched(portalId, attempt.attemptId, attempt.levels, at));
-    }
+    await this.waitForSlot(attempt.notBefore);
     this.observer.dialPlaced(portalId, campaignId);
     try {
-      const { providerCallId } = await this.telephony.dial(request);
+      const { providerCallId } = await this.dialNow(attempt, request);
       await this.store.markDialed(portalId, attempt.attemptId, providerCallId);
     } catch (error) {
       // The carrier refused (or we cannot know): this attempt id is spent, never dialed again.
@@ -551,6 +566,33 @@ export class Engine implements CallEventSink {
       });
       await this.finalize(attempt.portalId, attempt.attemptId, failed, 'dial-error');
     }
+  }
+
+  /** Timers may fire early (or the clock step): the call never leaves before its slot. */
+  private async waitForSlot(notBefore: number | undefined) {
+    if (notBefore === undefined) return;
+    for (let early = notBefore - this.clock.now(); early > 0; early = notBefore - this.clock.now()) {
+      await this.clock.sleep(early);
+    }
+  }
+
+  /**
+   * Hands the request to the carrier and records the send time in the rate window: exactly the clock reading
+   * taken right before the call, nothing in between, so the carrier's own receive time is that or a hair
+   * later (the pacer's guard band covers the hair). Later grants are spaced from this recorded time.
+   */
+  private dialNow(attempt: AttemptRecord, request: DialRequest) {
+    let dialing: Promise<{ providerCallId: string }>;
+    const sentAt = this.clock.now();
+    try {
+      dialing = this.telephony.dial(request);
+    } catch (error) {
+      dialing = Promise.reject(error);
+    }
+    if (attempt.levels.length) {
+      this.track(this.store.noteDispatched(attempt.portalId, attempt.attemptId, attempt.levels, sentAt));
+    }
+    return dialing;
   }
 
   // ------------------------------------------------------------------ call events
@@ -573,7 +615,7 @@ export class Engine implements CallEventSink {
           ? now + this.timings.maxCallDurationMs
           : Math.max(attempt.leaseUntil, now + this.timings.callbackSilenceMs);
       if (changed) {
-        const events: EngineEvent[] =
+        const statusEvents: EngineEvent[] =
           event.type === 'status' && after.status !== before.status && after.status !== 'none'
             ? [
                 {
@@ -588,13 +630,20 @@ export class Engine implements CallEventSink {
               ]
             : [];
         const progress = JSON.stringify(after);
+        if (isFinal(after) && !awaitingAmd) {
+          // The final status is news: save it and finish in one atomic step (one round trip, not two).
+          const fold = { progress, expectRev: attempt.rev, events: statusEvents };
+          const done = await this.finalize(portalId, attempt.attemptId, after, 'final-status', attempt, fold);
+          if (done === 'stale-progress') continue; // another callback won the race: fold again over its result
+          return;
+        }
         const saved = await this.store.saveProgress(
           portalId,
           attempt.attemptId,
           attempt.rev,
           progress,
           lease,
-          events,
+          statusEvents,
           attempt.levels,
         );
         if (!saved) continue; // another callback won the race: fold again over its result
@@ -620,15 +669,16 @@ export class Engine implements CallEventSink {
     progress: CallProgress | null,
     why: 'final-status' | 'dial-error' | 'lost' | 'amd-grace',
     known?: AttemptRecord,
-  ): Promise<void> {
+    fold?: ProgressFold,
+  ): Promise<FinishResult | null> {
     let hint = known;
     for (let tries = 0; tries < 10; tries++) {
       const attempt = hint ?? (await this.store.getAttempt(portalId, attemptId));
       hint = undefined;
-      if (!attempt || attempt.state === 'finished') return;
+      if (!attempt || attempt.state === 'finished') return null;
       const campaign = await this.campaignFor(portalId, attempt.campaignId);
       const lead = await this.store.getLead(portalId, attempt.campaignId, attempt.contactId);
-      if (!campaign || !lead) return;
+      if (!campaign || !lead) return null;
       const base = this.classify(campaign.settings, progress, lead.progress.likelyInvalid ?? 0);
       const wrap = attempt.wrapUp ? (JSON.parse(attempt.wrapUp) as WrapUp) : undefined;
       const classification = wrap ? applyWrapUp(base, wrap) : base;
@@ -641,9 +691,10 @@ export class Engine implements CallEventSink {
         why,
         wrap,
         isLikelyInvalid(base),
+        fold,
       );
       // a rep saved a wrap-up meanwhile: classify again with it
-      if (result !== 'stale-wrap-up') return;
+      if (result !== 'stale-wrap-up') return result;
     }
     throw new Error(`attempt ${attemptId} could not be finished: its wrap-up keeps changing`);
   }
@@ -679,6 +730,7 @@ export class Engine implements CallEventSink {
     why: string,
     wrapUp: WrapUp | undefined,
     likelyInvalid: boolean,
+    fold?: ProgressFold,
   ): Promise<FinishResult> {
     const now = this.clock.now();
     const { portalId, campaignId, settings } = campaign;
@@ -777,7 +829,8 @@ export class Engine implements CallEventSink {
       nextAt,
       ...(state === 'dnc' ? { dncNumber: attempt.to } : {}),
       pauseCampaign: decision.state === 'paused-retry',
-      events,
+      events: fold ? [...fold.events, ...events] : events,
+      ...(fold ? { progress: fold.progress, expectRev: fold.expectRev } : {}),
       summary: JSON.stringify({
         why,
         category: classification.category,
@@ -888,14 +941,30 @@ export class Engine implements CallEventSink {
       return { ok: false, reason: 'claim expired or already used' };
     const campaign = await this.campaigns.get(portalId, attempt.campaignId);
     const now = this.clock.now();
-    const marked = await this.store.markDialRequested(
+    // attempt.started goes in the same atomic step as the mark: a re-sent mark cannot append it twice
+    const started: EngineEvent = {
+      type: 'attempt.started',
       portalId,
-      claimId,
-      now,
-      this.dialLease(campaign.settings, now),
-      [],
-      this.paceLevels(portalId, attempt.from),
-    );
+      campaignId: attempt.campaignId,
+      attemptId: attempt.attemptId,
+      contactId: attempt.contactId,
+      to: attempt.to,
+      from: attempt.from,
+      attempt: attempt.ordinal,
+      dueAt: attempt.dueAt,
+      at: now,
+    };
+    const leaseUntil = this.dialLease(campaign.settings, now);
+    const pace = this.paceLevels(portalId, attempt.from);
+    let marked: Awaited<ReturnType<Store['markDialRequested']>>;
+    try {
+      marked = await this.store.markDialRequested(portalId, claimId, now, leaseUntil, [started], pace);
+    } catch (error) {
+      // the reply may be lost after the mark ran: then the attempt is ours to dial
+      const after = await this.store.getAttempt(portalId, claimId).catch(() => null);
+      if (after?.state !== 'dial-requested' || after.dialRequestedAt !== now) throw error;
+      marked = { ok: true };
+    }
     if (!marked.ok)
       return {
         ok: false,
@@ -911,25 +980,9 @@ export class Engine implements CallEventSink {
 
   private async dialAfterMark(campaign: CampaignRecord, attempt: AttemptRecord) {
     const { portalId, campaignId, settings } = campaign;
-    await this.store.append(portalId, {
-      type: 'attempt.started',
-      portalId,
-      campaignId,
-      attemptId: attempt.attemptId,
-      contactId: attempt.contactId,
-      to: attempt.to,
-      from: attempt.from,
-      attempt: attempt.ordinal,
-      dueAt: attempt.dueAt,
-      at: this.clock.now(),
-    });
-    if (attempt.levels.length) {
-      const at = this.clock.now() + DISPATCH_CLOCK_SLACK_MS;
-      this.track(this.store.noteDispatched(portalId, attempt.attemptId, attempt.levels, at));
-    }
     this.observer.dialPlaced(portalId, campaignId);
     try {
-      const { providerCallId } = await this.telephony.dial({
+      const { providerCallId } = await this.dialNow(attempt, {
         attemptId: attempt.attemptId,
         portalId,
         campaignId,

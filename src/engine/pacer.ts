@@ -14,13 +14,27 @@ export const WINDOW_MS = 1000;
  * a fast pace (interval < 1 ms) would get one grant per millisecond whatever its rate.
  */
 export const SCHEDULE_TOLERANCE_MS = 1;
+/**
+ * The carrier reads its own clock a moment after our recorded send time (the next millisecond, at worst a
+ * couple): a call's slot keeps this much more than WINDOW_MS from the call ceil(cps) sends earlier.
+ */
+export const GUARD_MS = 2;
+/**
+ * A call granted for dialing whose slot has passed but whose send is not recorded yet counts as sent now (it
+ * can only go out now or later), for at most this long: past it, its worker is presumed dead and the call
+ * counts at its slot, so a crashed worker's grant never holds the window for long.
+ */
+export const PENDING_MAX_MS = 5000;
 
 export interface PaceLimits {
   callsPerSecond: number;
   maxConcurrent: number;
 }
 
-/** One level's state. `grants` are grant times, oldest first; `live` maps attempt id to lease expiry. */
+/**
+ * One level's state. `grants` are the calls' places in the rate window, oldest first: the slot until the call
+ * is sent, then its recorded send time; `live` maps attempt id to lease expiry.
+ */
 export interface PacerLevelState {
   /** Theoretical arrival time of the next grant (GCRA), null before the first. */
   tat: number | null;
@@ -28,6 +42,8 @@ export interface PacerLevelState {
   /** The attempt of each entry of `grants` (same order). */
   grantIds: string[];
   live: Map<string, number>;
+  /** Calls granted for dialing whose send time is not recorded yet: attempt id -> slot. */
+  pending: Map<string, number>;
 }
 
 export const newLevelState = (): PacerLevelState => ({
@@ -35,6 +51,7 @@ export const newLevelState = (): PacerLevelState => ({
   grants: [],
   grantIds: [],
   live: new Map(),
+  pending: new Map(),
 });
 
 export const intervalMs = (cps: number): number => WINDOW_MS / cps;
@@ -42,11 +59,12 @@ export const windowCap = (cps: number): number => Math.ceil(cps - 1e-9);
 
 /** Drops expired leases and grants older than the window. */
 export function prune(state: PacerLevelState, now: number): void {
-  while (state.grants.length && state.grants[0]! <= now - WINDOW_MS) {
+  while (state.grants.length && state.grants[0]! <= now - WINDOW_MS - GUARD_MS) {
     state.grants.shift();
     state.grantIds.shift();
   }
   for (const [id, until] of state.live) if (until <= now) state.live.delete(id);
+  for (const [id, slot] of state.pending) if (slot <= now - PENDING_MAX_MS) state.pending.delete(id);
 }
 
 /** 0 when a call may start now at this level, else how long to wait (ms). Prunes first. */
@@ -65,9 +83,23 @@ function waitParts(state: PacerLevelState, limits: PaceLimits, now: number) {
   }
   // grants made ahead of their slot sit in the window too: room comes when entry `count - cap` leaves it
   const cap = windowCap(limits.callsPerSecond);
-  if (state.grants.length >= cap) windowAt = state.grants[state.grants.length - cap]! + WINDOW_MS;
+  const times = windowTimes(state, now);
+  if (times.length >= cap) windowAt = times[times.length - cap]! + WINDOW_MS + GUARD_MS;
   if (state.tat !== null && state.tat - now >= SCHEDULE_TOLERANCE_MS) wait = Math.max(wait, state.tat - now);
   return { wait, windowAt };
+}
+
+/**
+ * Where each call stands in the rate window, sorted: its recorded send time, or its slot; a call still unsent
+ * after its slot stands at `now`, since it can only go out now or later.
+ */
+function windowTimes(state: PacerLevelState, now: number): number[] {
+  const late = [...state.pending].filter(([, slot]) => slot < now).map(([id]) => id);
+  if (!late.length) return state.grants;
+  const lateSet = new Set(late);
+  const times = state.grants.filter((_, i) => !lateSet.has(state.grantIds[i]!));
+  for (let i = 0; i < late.length; i++) times.push(now);
+  return times.sort((a, b) => a - b);
 }
 
 /**
@@ -89,14 +121,18 @@ function insertGrant(state: PacerLevelState, at: number, attemptId: string): voi
 }
 
 /**
- * The request of this grant reached the carrier at `at` (later than the grant): the rate window counts it from
- * then, so the calls the carrier receives, not only the grants, keep to ceil(cps) per window.
+ * The request of this grant went to the carrier at `at` (its slot or later): the rate window counts it from
+ * then, so the calls the carrier receives, not only the grants, keep to ceil(cps) per window. A send so late
+ * that its slot already left the window is added back at its send time.
  */
 export function moveGrant(state: PacerLevelState, attemptId: string, at: number): void {
+  state.pending.delete(attemptId);
   const i = state.grantIds.indexOf(attemptId);
-  if (i < 0 || state.grants[i]! >= at) return;
-  state.grants.splice(i, 1);
-  state.grantIds.splice(i, 1);
+  if (i >= 0 && state.grants[i]! >= at) return;
+  if (i >= 0) {
+    state.grants.splice(i, 1);
+    state.grantIds.splice(i, 1);
+  }
   insertGrant(state, at, attemptId);
 }
 
@@ -108,9 +144,11 @@ export function commit(
   attemptId: string,
   leaseUntil: number,
   windowAt = now,
+  dialing = false,
 ): void {
   // Grants from several callers may arrive slightly out of order: keep the log sorted.
   insertGrant(state, windowAt, attemptId);
+  if (dialing) state.pending.set(attemptId, windowAt);
   state.live.set(attemptId, leaseUntil);
   state.tat = nextTat(state.tat, limits.callsPerSecond, now);
 }
@@ -118,6 +156,7 @@ export function commit(
 /**
  * Checks every level, then commits to all or none. `earlyMs`: a grant may come this much before its rate
  * window has room; it is counted in the window from `notBefore`, and the call must not start before then.
+ * `dialing`: the call is to be sent now; it stays pending until moveGrant records its send time.
  */
 export function acquireAll(
   levels: { state: PacerLevelState; limits: PaceLimits }[],
@@ -125,6 +164,7 @@ export function acquireAll(
   attemptId: string,
   leaseUntil: number,
   earlyMs = 0,
+  dialing = false,
 ): { ok: true; notBefore: number } | { ok: false; waitMs: number } {
   let wait = 0;
   let notBefore = now;
@@ -135,6 +175,7 @@ export function acquireAll(
   }
   wait = Math.ceil(Math.max(wait, notBefore - now - earlyMs));
   if (wait > 0) return { ok: false, waitMs: wait };
-  for (const { state, limits } of levels) commit(state, limits, now, attemptId, leaseUntil, notBefore);
+  for (const { state, limits } of levels)
+    commit(state, limits, now, attemptId, leaseUntil, notBefore, dialing);
   return { ok: true, notBefore };
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { offsetClock } from '../../src/engine/clock.js';
+import { shiftedClock } from '../../src/engine/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 import { MONDAY_2PM_NY, messageCampaign, nyZones } from './fixtures/harness.js';
@@ -29,7 +29,7 @@ const PORTAL = '9001';
 const children: ChildProcess[] = [];
 /** All processes use engine time = real time + (MONDAY_2PM_NY - ANCHOR): 14:00 in New York, same offset. */
 const ANCHOR = Date.now();
-const sharedClock = () => offsetClock(MONDAY_2PM_NY + (Date.now() - ANCHOR));
+const sharedClock = () => shiftedClock(MONDAY_2PM_NY - ANCHOR);
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

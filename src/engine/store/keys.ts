@@ -35,6 +35,10 @@ export class PortalKeys {
   paceTat = () => `${this.base}:pt`;
   paceWindow = (level: string) => `${this.base}:pw:${level}`;
   paceLive = (level: string) => `${this.base}:pl:${level}`;
+  /** Calls granted for dialing whose send time is not recorded yet (see lua/pacer.lua). */
+  pacePending = (level: string) => `${this.base}:pp:${level}`;
+  /** What one request did, kept briefly so a re-sent request answers the same (see lua/enroll.lua). */
+  request = (id: string) => `${this.base}:rq:${id}`;
   events = () => `${this.base}:events`;
   wakeChannel = () => `${this.base}:wake`;
 }

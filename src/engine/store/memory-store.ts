@@ -321,10 +321,13 @@ export class MemoryStore implements Store {
 
   // ---- attempts ----
 
-  async claim(req: ClaimRequest, earlyMs = 0): Promise<ClaimResult> {
+  async claim(req: ClaimRequest, earlyMs = 0, dialing = false): Promise<ClaimResult> {
     const p = this.portal(req.portalId);
     const c = this.campaign(req.portalId, req.campaignId);
     const { now, contactId } = req;
+    // attempt ids are unique per request: this one is already this request's grant (as the Redis scripts answer)
+    const earlier = p.attempts.get(req.attemptId);
+    if (earlier) return { ok: true, attempt: clone(earlier) };
     if (c.status !== 'active') return { ok: false, reason: 'inactive' };
     const dueAt = c.due.get(contactId);
     if (dueAt === undefined || dueAt > now) return { ok: false, reason: 'not-due' };
@@ -373,6 +376,7 @@ export class MemoryStore implements Store {
         req.attemptId,
         req.leaseUntil,
         earlyMs,
+        dialing,
       );
       if (!granted.ok) return { ok: false, reason: 'paced', waitMs: granted.waitMs };
       notBefore = granted.notBefore;
@@ -400,9 +404,9 @@ export class MemoryStore implements Store {
       amd: req.amd,
       ...(req.agentId !== undefined ? { agentId: req.agentId } : {}),
       ...(req.localHour !== undefined ? { localHour: req.localHour } : {}),
+      ...(notBefore > now ? { notBefore } : {}),
     };
     p.attempts.set(req.attemptId, attempt);
-    if (notBefore > now) return { ok: true, attempt: { ...clone(attempt), notBefore } };
     p.leases.set(req.attemptId, req.leaseUntil);
     return { ok: true, attempt: clone(attempt) };
   }
@@ -416,6 +420,7 @@ export class MemoryStore implements Store {
     attemptId: string,
     leaseUntil: number,
     earlyMs = 0,
+    dialing = false,
   ) {
     return acquireAll(
       pace.map((l) => ({
@@ -430,6 +435,7 @@ export class MemoryStore implements Store {
       attemptId,
       leaseUntil,
       earlyMs,
+      dialing,
     );
   }
 
@@ -454,16 +460,16 @@ export class MemoryStore implements Store {
           ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
         },
         req.earlyMs ?? 0,
+        req.dialLeaseUntil !== undefined,
       );
       if (r.ok) {
-        const notBefore = r.attempt.notBefore;
-        if (req.dialLeaseUntil !== undefined) {
-          const a = this.portal(req.portalId).attempts.get(c.attemptId)!;
+        const a = this.portal(req.portalId).attempts.get(c.attemptId)!;
+        if (req.dialLeaseUntil !== undefined && a.state === 'claimed') {
           a.state = 'dial-requested';
           a.dialRequestedAt = req.now;
           if (c.started) this.appendAll(req.portalId, [c.started]);
-          result.granted.push({ ...clone(a), ...(notBefore !== undefined ? { notBefore } : {}) });
-        } else result.granted.push(r.attempt);
+        }
+        result.granted.push(clone(a));
         continue;
       }
       if (r.reason === 'inactive' || r.reason === 'capacity' || r.reason === 'paced') {
@@ -518,10 +524,12 @@ export class MemoryStore implements Store {
   ): Promise<{ ok: true } | { ok: false; reason: 'not-claimed' | 'paced'; waitMs?: number }> {
     const p = this.portal(portalId);
     const a = p.attempts.get(attemptId);
+    if (a?.state === 'dial-requested' && a.dialRequestedAt === now && a.leaseUntil === leaseUntil)
+      return { ok: true }; // this same request again
     if (!a || a.state !== 'claimed') return { ok: false, reason: 'not-claimed' };
     if (pace) {
       const c = this.campaign(portalId, a.campaignId);
-      const granted = this.acquire(p, c, a.campaignId, pace, now, attemptId, leaseUntil);
+      const granted = this.acquire(p, c, a.campaignId, pace, now, attemptId, leaseUntil, 0, true);
       if (!granted.ok) return { ok: false, reason: 'paced', waitMs: granted.waitMs };
       a.levels = pace.map((l) => levelName(l, a.campaignId));
     }
@@ -577,6 +585,11 @@ export class MemoryStore implements Store {
     if (!a) return 'missing';
     if (a.state === 'finished') return 'already-finished';
     if ((a.wrapUp ?? '') !== (req.wrapUp ?? '')) return 'stale-wrap-up';
+    if (req.expectRev !== undefined && a.rev !== req.expectRev) return 'stale-progress';
+    if (req.progress !== undefined) {
+      a.progress = req.progress;
+      a.rev++;
+    }
     const c = this.campaign(req.portalId, a.campaignId);
     const current = c.progress.get(a.contactId);
     // A lead removed or flagged while its call was live stays removed: the retry is dropped.

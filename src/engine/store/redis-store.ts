@@ -3,6 +3,7 @@
  * (src/engine/store/lua, loaded with defineCommand) that touch only the keys they are given, all under the
  * portal's hash tag (see keys.ts), so they are atomic and Redis Cluster safe. Time is always the caller's `now`.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { EngineEvent, LeadState, SkipReason, StoredEvent } from '../events.js';
@@ -42,6 +43,7 @@ const SCRIPTS = [
   'set_lead',
   'enroll',
   'save_campaign',
+  'mark_dialed',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 /** Scripts that grant pacer slots or append events include the shared library. */
@@ -70,6 +72,9 @@ export interface RedisStoreOptions {
 }
 
 const ENROLL_CHUNK = 500;
+
+/** Names one store call, so a script re-sent after a lost reply recognizes its own earlier run. */
+const requestId = () => randomBytes(9).toString('base64url');
 
 export class RedisStore implements Store {
   private readonly redis: Redis;
@@ -121,6 +126,7 @@ export class RedisStore implements Store {
         this.maxEvents,
         k.wakeChannel(),
         events.length,
+        requestId(),
         ...events.map((e) => JSON.stringify(e)),
       ],
     };
@@ -186,6 +192,7 @@ export class RedisStore implements Store {
         k.dnc(),
         k.removed(),
         k.events(),
+        k.request(requestId()),
       ];
       const args: (string | number)[] = [
         part.length,
@@ -433,7 +440,7 @@ export class RedisStore implements Store {
     const args: (string | number)[] = [];
     for (const level of pace) {
       const name = level.name === 'campaign' ? `c:${campaignId}` : level.name;
-      keys.push(k.paceWindow(name), k.paceLive(name));
+      keys.push(k.paceWindow(name), k.paceLive(name), k.pacePending(name));
       args.push(level.name, level.callsPerSecond, level.maxConcurrent);
     }
     return { keys, args };
@@ -511,7 +518,8 @@ export class RedisStore implements Store {
 
   async getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null> {
     const h = await this.redis.hgetall(this.keys(portalId).attempt(attemptId));
-    if (!h.st) return null;
+    // 'requeued': the tombstone of an undone claim (kept briefly so a re-sent requeue answers the same)
+    if (!h.st || h.st === 'requeued') return null;
     return {
       attemptId,
       portalId,
@@ -534,6 +542,7 @@ export class RedisStore implements Store {
       amd: h.amd === '1',
       ...(h.lh ? { localHour: Number(h.lh) } : {}),
       ...(h.wu ? { wrapUp: h.wu } : {}),
+      ...(h.nb && Number(h.nb) > Number(h.cl) ? { notBefore: Number(h.nb) } : {}),
     };
   }
 
@@ -561,7 +570,7 @@ export class RedisStore implements Store {
     } else {
       const levels = (await this.redis.hget(k.attempt(attemptId), 'lv')) ?? '';
       const names = levels ? levels.split(',') : [];
-      levelKeys = names.flatMap((n) => [k.paceWindow(n), k.paceLive(n)]);
+      levelKeys = names.flatMap((n) => [k.paceWindow(n), k.paceLive(n), k.pacePending(n)]);
       levelArgs = names.flatMap((n) => [n, 0, 0]);
       count = names.length;
     }
@@ -586,16 +595,7 @@ export class RedisStore implements Store {
   }
 
   async markDialed(portalId: string, attemptId: string, providerCallId: string) {
-    const key = this.keys(portalId).attempt(attemptId);
-    // Only dial-requested moves to dialed; a finished attempt (fast final callback) keeps its state.
-    const reply = await this.redis.eval(
-      "if redis.call('HGET', KEYS[1], 'st') == 'dial-requested' then redis.call('HSET', KEYS[1], 'st', 'dialed', 'pid', ARGV[1]) return 1 end " +
-        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSETNX', KEYS[1], 'pid', ARGV[1]) end return 0",
-      1,
-      key,
-      providerCallId,
-    );
-    return reply === 1;
+    return (await this.run('mark_dialed', [this.keys(portalId).attempt(attemptId)], [providerCallId])) === 1;
   }
 
   async saveProgress(
@@ -632,6 +632,7 @@ export class RedisStore implements Store {
 
   async finishAttempt(req: FinishRequest): Promise<FinishResult> {
     const k = this.keys(req.portalId);
+    const id = requestId();
     let hint = req.attempt;
     for (;;) {
       const attempt = hint ?? (await this.getAttempt(req.portalId, req.attemptId));
@@ -664,6 +665,9 @@ export class RedisStore implements Store {
           req.summary,
           req.events.length,
           req.wrapUp ?? '',
+          id,
+          req.progress ?? '',
+          req.expectRev ?? '',
           ...req.events.map((e) => JSON.stringify(e)),
         ],
       )) as string;
@@ -766,10 +770,14 @@ export class RedisStore implements Store {
   async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {
     if (!levels.length) return;
     const k = this.keys(portalId);
-    const pipe = this.redis.pipeline();
-    // XX: a grant already pruned (or released) is not brought back; GT: only ever later than the grant.
-    for (const level of levels) pipe.zadd(k.paceWindow(level), 'XX', 'GT', at, attemptId);
-    await pipe.exec();
+    // One transaction: a grant never sees the call both sent and still pending. GT: only ever later than the
+    // slot; a send so late that its slot already left the window is added back at its send time.
+    const multi = this.redis.multi();
+    for (const level of levels) {
+      multi.zadd(k.paceWindow(level), 'GT', at, attemptId);
+      multi.zrem(k.pacePending(level), attemptId);
+    }
+    await multi.exec();
   }
 
   async wrapUpAttempt(req: WrapUpRequest): Promise<WrapUpResult> {
@@ -778,7 +786,7 @@ export class RedisStore implements Store {
       return (await this.run(
         'wrap_up',
         [k.attempt(req.attemptId), k.attempt(req.attemptId), k.attempt(req.attemptId), k.events(), k.dnc()],
-        [req.wrapUp, 'pending', '', '', '', '', '', this.maxEvents, k.wakeChannel(), 0],
+        [req.wrapUp, 'pending', '', '', '', '', '', this.maxEvents, k.wakeChannel(), 0, requestId()],
       )) as WrapUpResult;
     }
     return (await this.run(
@@ -801,6 +809,7 @@ export class RedisStore implements Store {
         this.maxEvents,
         k.wakeChannel(),
         req.events.length,
+        requestId(),
         ...req.events.map((e) => JSON.stringify(e)),
       ],
     )) as WrapUpResult;
@@ -820,7 +829,7 @@ export class RedisStore implements Store {
         k.leases(),
         ...attempt.levels.map((n) => k.paceLive(n)),
       ],
-      [at, attemptId, attempt.levels.join(','), k.wakeChannel()],
+      [at, attemptId, attempt.levels.join(','), k.wakeChannel(), requestId()],
     );
     return reply === 1;
   }

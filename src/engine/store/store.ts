@@ -203,10 +203,20 @@ export interface FinishRequest {
   wrapUp?: string;
   /** The attempt as just read by the caller (saves a read); the store still checks it atomically. */
   attempt?: AttemptRecord;
+  /**
+   * The call's folded progress (JSON), saved in the same atomic step: a final status that is the first news of
+   * the call finishes it in one store call instead of a save then a finish.
+   */
+  progress?: string;
+  /** With `progress`: the progress revision it was folded over; another save since refuses the finish. */
+  expectRev?: number;
 }
 
-/** stale-wrap-up: a rep saved a wrap-up after the attempt was read: read again and recompute. */
-export type FinishResult = 'finished' | 'already-finished' | 'missing' | 'stale-wrap-up';
+/**
+ * stale-wrap-up: a rep saved a wrap-up after the attempt was read: read again and recompute.
+ * stale-progress: another callback saved progress since `expectRev`: fold again over it.
+ */
+export type FinishResult = 'finished' | 'already-finished' | 'missing' | 'stale-wrap-up' | 'stale-progress';
 
 export interface Store extends EventLog {
   // campaigns

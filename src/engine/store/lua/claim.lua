@@ -1,21 +1,46 @@
 -- Claims one due lead for a new attempt, atomically: campaign active, lead still due and unchanged, contact not
 -- removed nor DNC, no live attempt for the contact or its number in any campaign, dial-mode capacity, pacer at
 -- every level. Either everything is written (attempt, live locks, pacer slots, lease) or nothing but a re-queue.
+-- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
+-- attempt record with this id can only come from an earlier run of this same command; it answers that grant
+-- again, and a lead this command blocked or moved answers the same denial again, changing nothing.
 -- KEYS: 1 campaign, 2 due, 3 info bucket, 4 state bucket, 5 dnc, 6 removed, 7 live locks, 8 attempt, 9 leases,
---       10 pacer tat, 11 events, 12 campaign live zset, 13.. (window, live) per pace level
+--       10 pacer tat, 11 events, 12 campaign live zset, 13.. (window, live, pending) per pace level
 -- ARGV: 1 now, 2 contactId, 3 expectRev, 4 newRev, 5 removedRev, 6 dncRev, 7 attemptId, 8 from, 9 leaseUntil,
 --       10 maxLive ('' none), 11 busyRetryMs, 12 amd, 13 agentId, 14 localHour, 15 portalId, 16 maxEvents,
 --       17 nLevels, 18.. level triples
 local now = tonumber(ARGV[1])
 local contact = ARGV[2]
+local earlier = redis.call('HMGET', KEYS[8], 'to', 'due', 'n', 'lv')
+if earlier[1] then return { 'ok', earlier[1], earlier[2], earlier[3], earlier[4] or '' } end
 local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
 if camp[1] ~= 'active' then return { 'inactive' } end
-local due = redis.call('ZSCORE', KEYS[2], contact)
-if not due or tonumber(due) > now then return { 'not-due' } end
 local raw = redis.call('HGET', KEYS[4], contact) or ''
-if raw ~= ARGV[3] then return { 'changed' } end
+if raw ~= ARGV[3] then
+  -- a lead this command blocked (an earlier run of it) answers the same again
+  if raw == ARGV[5] then return { 'removed' } end
+  if raw == ARGV[6] then return { 'dnc' } end
+  return { 'changed' }
+end
 local info = redis.call('HGET', KEYS[3], contact)
+if not info then return { 'changed' } end
 local e164 = string.match(info, '^[^|]+')
+
+local function live_elsewhere()
+  for _, field in ipairs({ 'c:' .. contact, 'n:' .. e164 }) do
+    local lock = redis.call('HGET', KEYS[7], field)
+    if lock and tonumber(string.match(lock, '|(%d+)$')) > now then return true end
+  end
+  return false
+end
+
+local due = redis.call('ZSCORE', KEYS[2], contact)
+if not due then return { 'not-due' } end
+if tonumber(due) > now then
+  -- moved back as contact-busy (maybe by an earlier run of this command): the same answer, nothing changes
+  if live_elsewhere() then return { 'contact-busy', ARGV[11] } end
+  return { 'not-due' }
+end
 
 local function block(rev, reason, why)
   redis.call('HSET', KEYS[4], contact, rev)
@@ -27,15 +52,9 @@ end
 if redis.call('SISMEMBER', KEYS[6], contact) == 1 then return block(ARGV[5], 'removed', 'DELETED') end
 if redis.call('SISMEMBER', KEYS[5], e164) == 1 then return block(ARGV[6], 'dnc', 'DNC') end
 
-for _, field in ipairs({ 'c:' .. contact, 'n:' .. e164 }) do
-  local lock = redis.call('HGET', KEYS[7], field)
-  if lock then
-    local until_ms = tonumber(string.match(lock, '|(%d+)$'))
-    if until_ms > now then
-      redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[11]), contact)
-      return { 'contact-busy', ARGV[11] }
-    end
-  end
+if live_elsewhere() then
+  redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[11]), contact)
+  return { 'contact-busy', ARGV[11] }
 end
 
 if ARGV[10] ~= '' then
@@ -48,7 +67,7 @@ local lease = tonumber(ARGV[9])
 local levels = ''
 local n = tonumber(ARGV[17])
 if n > 0 then
-  local wait, names = pacer_acquire(n, 18, 13, KEYS[10], KEYS[1], now, attempt, lease)
+  local wait, names = pacer_acquire(n, 18, 13, KEYS[10], KEYS[1], now, attempt, lease, 0, false)
   if wait > 0 then return { 'paced', tostring(wait) } end
   levels = names
 end

@@ -4,8 +4,12 @@
 -- candidates are left untouched in the queue. With a dial lease, a granted attempt is written directly as
 -- dial-requested (its attempt.started event appended): from then on it is never dialed again, only finalized,
 -- so a worker that dies before telephony.dial costs that lead one attempt, never a second call.
+-- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
+-- attempt record with a candidate's id can only come from an earlier run of this same command: that grant is
+-- answered again as it was (no second pacer slot, no second attempt.started), and a lead this command blocked
+-- or moved answers the same denial, changing nothing.
 -- KEYS: 1 campaign, 2 due, 3 dnc, 4 removed, 5 live locks, 6 leases, 7 pacer tat, 8 events, 9 campaign live,
---       10.. (window, live) per pace level, then (info bucket, state bucket, attempt) per candidate
+--       10.. (window, live, pending) per pace level, then (info bucket, state bucket, attempt) per candidate
 -- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
 --       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
 --       rate-window slot; the caller waits for the returned not-before time), 12.. level triples,
@@ -19,8 +23,7 @@ local lease_arg = ARGV[3]
 if dial_lease ~= '' then lease_arg = dial_lease end
 local lease = tonumber(lease_arg)
 local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
-if camp[1] ~= 'active' then return { 'inactive', '', {} } end
-local cand_keys = 10 + levels_n * 2
+local cand_keys = 10 + levels_n * 3
 local cand_args = 12 + levels_n * 3
 local results = {}
 
@@ -32,25 +35,38 @@ local function block(c, rev, reason, why)
   return { reason }
 end
 
+local function live_elsewhere(c, e164)
+  for _, field in ipairs({ 'c:' .. c.contact, 'n:' .. e164 }) do
+    local lock = redis.call('HGET', KEYS[5], field)
+    if lock and tonumber(string.match(lock, '|(%d+)$')) > now then return true end
+  end
+  return false
+end
+
 local function claim_one(c)
-  local due = redis.call('ZSCORE', KEYS[2], c.contact)
-  if not due or tonumber(due) > now then return { 'not-due' } end
+  local earlier = redis.call('HMGET', c.attempt_key, 'to', 'due', 'n', 'lv', 'nb')
+  if earlier[1] then return { 'ok', earlier[1], earlier[2], earlier[3], earlier[4] or '', earlier[5] or ARGV[1] } end
+  if camp[1] ~= 'active' then return { 'inactive' } end
   local raw = redis.call('HGET', c.state_key, c.contact) or ''
-  if raw ~= c.expect then return { 'changed' } end
+  if raw ~= c.expect then
+    if raw == c.removed_rev then return { 'removed' } end
+    if raw == c.dnc_rev then return { 'dnc' } end
+    return { 'changed' }
+  end
   local info = redis.call('HGET', c.info_key, c.contact)
   if not info then return { 'changed' } end
   local e164 = string.match(info, '^[^|]+')
+  local due = redis.call('ZSCORE', KEYS[2], c.contact)
+  if not due then return { 'not-due' } end
+  if tonumber(due) > now then
+    if live_elsewhere(c, e164) then return { 'contact-busy' } end
+    return { 'not-due' }
+  end
   if redis.call('SISMEMBER', KEYS[4], c.contact) == 1 then return block(c, c.removed_rev, 'removed', 'DELETED') end
   if redis.call('SISMEMBER', KEYS[3], e164) == 1 then return block(c, c.dnc_rev, 'dnc', 'DNC') end
-  for _, field in ipairs({ 'c:' .. c.contact, 'n:' .. e164 }) do
-    local lock = redis.call('HGET', KEYS[5], field)
-    if lock then
-      local until_ms = tonumber(string.match(lock, '|(%d+)$'))
-      if until_ms > now then
-        redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[6]), c.contact)
-        return { 'contact-busy' }
-      end
-    end
+  if live_elsewhere(c, e164) then
+    redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[6]), c.contact)
+    return { 'contact-busy' }
   end
   if ARGV[5] ~= '' then
     redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now)
@@ -60,7 +76,7 @@ local function claim_one(c)
   local not_before = now
   if levels_n > 0 then
     local wait, acquired, nb = pacer_acquire(levels_n, 12, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
-      tonumber(ARGV[11]))
+      tonumber(ARGV[11]), dial_lease ~= '')
     if wait > 0 then return { 'paced', tostring(wait) } end
     names = acquired
     not_before = nb
@@ -71,17 +87,20 @@ local function claim_one(c)
   redis.call('HSET', KEYS[5], 'c:' .. c.contact, lock, 'n:' .. e164, lock)
   local ordinal = 1
   if raw ~= '' then ordinal = tonumber(string.match(raw, '^[^|]*|([^|]*)'), 36) + 1 end
+  local nb = string.format('%.17g', not_before)
   redis.call('HSET', c.attempt_key, 'c', camp[2], 'k', c.contact, 'to', e164, 'from', c.from, 'st', 'claimed',
     'n', ordinal, 'due', due, 'cl', ARGV[1], 'lease', lease_arg, 'rev', 0, 'prior', raw, 'lv', names,
-    'amd', ARGV[7], 'ag', '', 'lh', c.local_hour)
+    'amd', ARGV[7], 'ag', '', 'lh', c.local_hour, 'nb', nb)
   if dial_lease ~= '' then
     redis.call('HSET', c.attempt_key, 'st', 'dial-requested', 'dr', ARGV[1])
     redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'e', c.started)
   end
   redis.call('ZADD', KEYS[6], lease, c.attempt)
-  return { 'ok', e164, due, tostring(ordinal), names, tostring(not_before) }
+  return { 'ok', e164, due, tostring(ordinal), names, nb }
 end
 
+local stop = ''
+local stop_wait = ''
 for i = 0, n - 1 do
   local a = cand_args + i * 9
   local k = cand_keys + i * 3
@@ -89,7 +108,11 @@ for i = 0, n - 1 do
     dnc_rev = ARGV[a + 4], attempt = ARGV[a + 5], from = ARGV[a + 6], local_hour = ARGV[a + 7],
     started = ARGV[a + 8], info_key = KEYS[k], state_key = KEYS[k + 1], attempt_key = KEYS[k + 2] }
   local r = claim_one(c)
-  if r[1] == 'capacity' or r[1] == 'paced' then return { r[1], r[2] or '', results } end
+  if r[1] == 'inactive' or r[1] == 'capacity' or r[1] == 'paced' then
+    stop = r[1]
+    stop_wait = r[2] or ''
+    break
+  end
   results[#results + 1] = r
 end
-return { '', '', results }
+return { stop, stop_wait, results }

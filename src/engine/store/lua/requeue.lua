@@ -1,8 +1,11 @@
 -- A claimed attempt that never reached dial-requested (worker died, preview skipped or timed out, or the
 -- pre-dial check refused): undo the claim as if it never happened and put the lead back in the queue.
+-- Safe to run twice: the attempt leaves a short-lived tombstone with the request id, so an earlier run of this
+-- same request answers 1 again and changes nothing.
 -- KEYS: 1 attempt, 2 due, 3 state bucket, 4 live locks, 5 leases, 6.. level lives
--- ARGV: 1 at, 2 attemptId, 3 levels (as read), 4 channel
-local a = redis.call('HMGET', KEYS[1], 'st', 'k', 'to', 'prior', 'lv')
+-- ARGV: 1 at, 2 attemptId, 3 levels (as read), 4 channel, 5 request id
+local a = redis.call('HMGET', KEYS[1], 'st', 'k', 'to', 'prior', 'lv', 'rq')
+if a[1] == 'requeued' and a[6] == ARGV[5] then return 1 end
 if a[1] ~= 'claimed' or (a[5] or '') ~= ARGV[3] then return 0 end
 local attempt = ARGV[2]
 local contact = a[2]
@@ -19,5 +22,7 @@ end
 for i = 6, #KEYS do redis.call('ZREM', KEYS[i], attempt) end
 redis.call('ZREM', KEYS[5], attempt)
 redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'st', 'requeued', 'rq', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], 600000)
 redis.call('PUBLISH', ARGV[4], 'requeue')
 return 1

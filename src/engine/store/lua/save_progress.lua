@@ -1,8 +1,10 @@
 -- Compare-and-set of an attempt's folded call progress; every callback also extends the attempt's lease, its
 -- live locks and its concurrency slots (a lost final callback then frees them when the lease runs out).
+-- Safe to run twice: progress and lease already written at the next revision by this same request answer 1 again.
 -- KEYS: 1 attempt, 2 leases, 3 live locks, 4 events, 5.. level live zsets
 -- ARGV: 1 expectRev, 2 progress, 3 leaseUntil, 4 attemptId, 5 maxEvents, 6 nEvents, 7.. events
-local a = redis.call('HMGET', KEYS[1], 'st', 'rev', 'k', 'to')
+local a = redis.call('HMGET', KEYS[1], 'st', 'rev', 'k', 'to', 'prog', 'lease')
+if a[2] and tonumber(a[2]) == tonumber(ARGV[1]) + 1 and a[5] == ARGV[2] and a[6] == ARGV[3] then return 1 end
 if not a[1] or a[1] == 'finished' or a[2] ~= ARGV[1] then return 0 end
 local attempt = ARGV[4]
 local lease = tonumber(ARGV[3])
