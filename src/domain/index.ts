@@ -11,3 +11,5 @@ export * from './retry.js';
 export * from './lifecycle.js';
 export * from './policy.js';
 export * from './random.js';
+export * from './pace.js';
+export * from './caller-id.js';

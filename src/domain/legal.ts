@@ -1,6 +1,8 @@
 /**
  * Legal calling hours by jurisdiction, in the called person's local time. These bound every calling window:
- * the window rules intersect a campaign's window with these hours, so no setting can widen them.
+ * the window rules intersect a campaign's window with these hours, so no setting can widen them. They hold in
+ * every zone the callee may be in (the CRM contact's zone and every zone of the number; windows.ts), since a
+ * CRM zone may be stale and the law is about where the callee actually is.
  * Pure data + lookup; the engine enforces `maxCallsPer24h`.
  */
 import type { TimeOfDay } from './settings.js';

@@ -1,6 +1,12 @@
 /**
- * Calling windows: when may a contact be called? Everything is evaluated on local wall-clock time in each of
- * the callee's possible zones, and a time is callable only when it is callable in ALL of them.
+ * Calling windows: when may a contact be called? Everything is evaluated on local wall-clock time, in two sets
+ * of zones:
+ * - the campaign's CALLING WINDOW (enabled days, hours, no-call dates) in the window zones: the contact's own
+ *   zone when set and valid, else every candidate zone of the number, else the fallback zone;
+ * - the LEGAL HOURS in every zone the callee may actually be in: the contact's zone AND every candidate zone of
+ *   the number (the fallback zone when there is neither). The law is about where the callee is, and a CRM zone
+ *   may be stale: a New York zone on a Los Angeles number must not allow 05:00 in Los Angeles.
+ * A time is callable only when it passes every one of those checks.
  *
  * Pure (time is a parameter, randomness is injected). luxon supplies the time zone rules; the heavy lifting
  * is plain arithmetic over "open spans": for each local date, the instants whose local wall-clock time lies in
@@ -63,9 +69,9 @@ function isValidZone(zone: string | undefined): zone is string {
 }
 
 /**
- * Which zones a time must be callable in: the contact's own zone if set and valid; else every candidate zone
- * of the number (a toll-free number may ring anywhere); else the fallback zone. `zones` is empty only when
- * even the fallback zone is invalid.
+ * The zones the campaign's calling window is interpreted in: the contact's own zone if set and valid; else
+ * every candidate zone of the number (a toll-free number may ring anywhere); else the fallback zone. `zones` is
+ * empty only when even the fallback zone is invalid. The legal hours apply in more zones: see `legalZones`.
  */
 export function resolveZones(
   loc: CalleeLocation,
@@ -75,6 +81,17 @@ export function resolveZones(
   const candidates = [...new Set(loc.candidateZones.filter(isValidZone))];
   if (candidates.length > 0) return { zones: candidates, source: 'number' };
   return { zones: isValidZone(fallbackZone) ? [fallbackZone] : [], source: 'account' };
+}
+
+/**
+ * The zones the legal hours are enforced in: every zone the callee may actually be in, i.e. the contact's own
+ * zone (if valid) AND every valid candidate zone of the number; the fallback zone only when there is neither.
+ * Always includes the window zones (`resolveZones`), so the window never opens where the law is unchecked.
+ */
+export function legalZones(loc: CalleeLocation, fallbackZone: string): string[] {
+  const zones = [...new Set([loc.contactZone, ...loc.candidateZones].filter(isValidZone))];
+  if (zones.length > 0) return zones;
+  return isValidZone(fallbackZone) ? [fallbackZone] : [];
 }
 
 /** The local hour (0-23) at an instant in a zone. Throws on an invalid zone rather than guess. */
@@ -184,8 +201,15 @@ interface DayPlan {
   open: LocalRange | null;
 }
 
+interface ZonePlan {
+  zone: string;
+  /** The campaign's window applies here (a window zone); the legal hours apply in every planned zone. */
+  appliesWindow: boolean;
+}
+
 interface Plan {
-  zones: string[];
+  /** Every legal zone, window zones first. */
+  zones: ZonePlan[];
   /** Index 1 (Monday) to 7 (Sunday), ISO weekdays. */
   days: DayPlan[];
   /** Local dates nobody is called on, as days since 1970-01-01. */
@@ -233,7 +257,13 @@ function compilePlan(rules: CallingRules, loc: CalleeLocation): Plan {
     const day = epochDayOf(date);
     if (day !== undefined) noCallDays.add(day);
   }
-  return { zones: resolveZones(loc, rules.fallbackZone).zones, days, noCallDays };
+  const windowZones = resolveZones(loc, rules.fallbackZone).zones;
+  const legalOnly = legalZones(loc, rules.fallbackZone).filter((zone) => !windowZones.includes(zone));
+  const zones: ZonePlan[] = [
+    ...windowZones.map((zone) => ({ zone, appliesWindow: true })),
+    ...legalOnly.map((zone) => ({ zone, appliesWindow: false })),
+  ];
+  return { zones, days, noCallDays };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -256,12 +286,16 @@ function mergeTouching(spans: Span[]): Span[] {
   return merged;
 }
 
-/** Open spans in one zone for the local dates firstDay..lastDay (days since 1970-01-01), complete, not clipped. */
-function zoneSpans(plan: Plan, zone: string, firstDay: number, lastDay: number): Span[] {
+/**
+ * Open spans in one zone for the local dates firstDay..lastDay (days since 1970-01-01), complete, not clipped:
+ * window ∩ legal hours off no-call dates in a window zone, the legal hours alone elsewhere.
+ */
+function zoneSpans(plan: Plan, { zone, appliesWindow }: ZonePlan, firstDay: number, lastDay: number): Span[] {
   const spans: Span[] = [];
   for (let day = firstDay; day <= lastDay; day++) {
-    if (plan.noCallDays.has(day)) continue;
-    const open = plan.days[isoWeekdayOfEpochDay(day)]?.open;
+    const dayPlan = plan.days[isoWeekdayOfEpochDay(day)]!;
+    if (appliesWindow && plan.noCallDays.has(day)) continue;
+    const open = appliesWindow ? dayPlan.open : dayPlan.legal;
     if (!open) continue;
     // The day's open range as "local wall-clock ms treated as UTC"; an instant t is in it iff t + offset(t) is.
     spans.push(...localRangeSpans(zone, day * DAY_MS + open.start, day * DAY_MS + open.end));
@@ -328,15 +362,35 @@ function openSpans(plan: Plan, from: number, to: number): Span[] {
     .reduce((acc, spans) => intersect(acc, spans));
 }
 
-function closedReasonIn(plan: Plan, zone: string, atMs: number): ClosedReason {
+/** The local date (days since 1970-01-01), its plan and the ms since local midnight of an instant in a zone. */
+function localDayAt(plan: Plan, zone: string, atMs: number) {
   const local = atMs + offsetAt(zone, atMs);
   const day = Math.floor(local / DAY_MS);
-  const timeOfDay = local - day * DAY_MS;
-  const dayPlan = plan.days[isoWeekdayOfEpochDay(day)]!;
-  if (plan.noCallDays.has(day)) return 'NO_CALL_DATE';
-  if (!dayPlan.enabled) return 'DAY_DISABLED';
-  if (timeOfDay < dayPlan.window.start || timeOfDay >= dayPlan.window.end) return 'OUTSIDE_WINDOW';
-  return 'LEGAL_HOURS';
+  return { day, dayPlan: plan.days[isoWeekdayOfEpochDay(day)]!, timeOfDay: local - day * DAY_MS };
+}
+
+/**
+ * Why `atMs` is closed, and where. The law comes first: LEGAL_HOURS whenever the legal hours block in some
+ * zone the callee may be in, since no setting could open that time; else the window's own reason in the first
+ * window zone that blocks.
+ */
+function closedReason(plan: Plan, atMs: number): { reason: ClosedReason; zone: string } {
+  for (const { zone } of plan.zones) {
+    const { dayPlan, timeOfDay } = localDayAt(plan, zone, atMs);
+    if (timeOfDay < dayPlan.legal.start || timeOfDay >= dayPlan.legal.end)
+      return { reason: 'LEGAL_HOURS', zone };
+  }
+  for (const { zone, appliesWindow } of plan.zones) {
+    if (!appliesWindow) continue;
+    const { day, dayPlan, timeOfDay } = localDayAt(plan, zone, atMs);
+    if (plan.noCallDays.has(day)) return { reason: 'NO_CALL_DATE', zone };
+    if (!dayPlan.enabled) return { reason: 'DAY_DISABLED', zone };
+    if (timeOfDay < dayPlan.window.start || timeOfDay >= dayPlan.window.end) {
+      return { reason: 'OUTSIDE_WINDOW', zone };
+    }
+  }
+  // Unreachable: a closed instant fails the legal hours or the window somewhere. Err on the side of the law.
+  return { reason: 'LEGAL_HOURS', zone: plan.zones[0]!.zone };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -344,17 +398,18 @@ function closedReasonIn(plan: Plan, zone: string, atMs: number): ClosedReason {
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * Whether the callee may be called at `atMs`. When open, `until` is the first instant after `atMs` at which
- * that stops (in the earliest-closing zone). When closed, says why and in which zone.
+ * Whether the callee may be called at `atMs`: inside the window in every window zone and inside the legal
+ * hours in every zone the callee may be in. When open, `until` is the first instant after `atMs` at which that
+ * stops (in the earliest-closing zone). When closed, says why and in which zone (LEGAL_HOURS first).
  */
 export function checkCallable(atMs: number, rules: CallingRules, loc: CalleeLocation): Openness {
   const plan = compilePlan(rules, loc);
   if (plan.zones.length === 0) return { open: false, reason: 'NO_ZONE', zone: rules.fallbackZone };
+  const [firstDay, lastDay] = localDaysAround(atMs, atMs + 1);
   let until = Number.POSITIVE_INFINITY;
-  for (const zone of plan.zones) {
-    const [firstDay, lastDay] = localDaysAround(atMs, atMs + 1);
-    const span = zoneSpans(plan, zone, firstDay, lastDay).find((s) => s.start <= atMs && atMs < s.end);
-    if (!span) return { open: false, reason: closedReasonIn(plan, zone, atMs), zone };
+  for (const zonePlan of plan.zones) {
+    const span = zoneSpans(plan, zonePlan, firstDay, lastDay).find((s) => s.start <= atMs && atMs < s.end);
+    if (!span) return { open: false, ...closedReason(plan, atMs) };
     until = Math.min(until, span.end);
   }
   return { open: true, until };

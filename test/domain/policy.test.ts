@@ -127,6 +127,36 @@ describe('mayCallNow', () => {
     expect(mayCallNow(local('2025-06-03T19:30'), l)).toEqual({ ok: true });
   });
 
+  it('enforces the law where the callee may be, not only in a stale CRM zone', () => {
+    // New York in the CRM, a Los Angeles (310) number: 08:30 New York is 05:30 Los Angeles.
+    const wide: CallingWindows = Object.fromEntries(
+      WEEKDAYS.map((d) => [d, { enabled: true, start: '06:00', end: '23:00' }]),
+    ) as CallingWindows;
+    const stale: CalleeLocation = {
+      contactZone: NY,
+      candidateZones: ['America/Los_Angeles'],
+      country: 'US',
+      subdivision: 'US-CA',
+    };
+    const l = lead({ rules: { ...rules, windows: wide }, location: stale });
+    const laEight = local('2025-06-03T08:00', 'America/Los_Angeles');
+    expect(mayCallNow(local('2025-06-03T08:30'), l)).toEqual({
+      ok: false,
+      reason: 'LEGAL_HOURS',
+      nextAt: laEight,
+    });
+    expect(mayCallNow(laEight, l)).toEqual({ ok: true });
+    expect(firstDialTime(local('2025-06-03T08:30'), l, () => 0)).toBe(laEight);
+    // A callback asked for at 08:30 New York waits for 08:00 in Los Angeles too (plus the 0-15 min spread).
+    const callback = applyWrapUp(classify({ status: 'completed', answeredBy: 'human', durationSec: 60 }), {
+      callbackAt: local('2025-06-03T08:30'),
+    });
+    const r = decideAfterAttempt(local('2025-06-02T17:00'), callback, l, half);
+    expect(r).toMatchObject({ state: 'retry', reason: 'CALLBACK' });
+    expect(r.state === 'retry' && r.at).toBeGreaterThanOrEqual(laEight);
+    expect(r.state === 'retry' && r.at).toBeLessThanOrEqual(laEight + 15 * MIN);
+  });
+
   it('says never when the next opening is past the retry-day limit', () => {
     // Saturday evening, first attempt Saturday morning, maxRetryDays 1: Sunday is closed, Monday is day 3
     const sat = local('2025-06-07T10:30');
@@ -271,25 +301,39 @@ const LOCATIONS: CalleeLocation[] = [
   { candidateZones: ['America/Los_Angeles'], country: 'US', subdivision: 'US-CA' },
   { candidateZones: ['America/Toronto'], country: 'CA', subdivision: 'CA-ON' },
   { contactZone: 'Europe/Paris', candidateZones: [], country: 'FR' },
+  // A stale CRM zone: New York on a Los Angeles number. The window is New York's, the law both zones'.
+  { contactZone: NY, candidateZones: ['America/Los_Angeles'], country: 'US', subdivision: 'US-CA' },
 ];
 
-/** Independent window check: local time in every zone is inside the day's window and the legal hours. */
+/**
+ * Independent window check: local time is inside the day's window in every zone the window is read in, and
+ * inside the legal hours in the contact's zone and every candidate zone of the number (where the callee may be).
+ */
 function insideWindowAndLegalHours(at: number, r: CallingRules, loc: CalleeLocation): boolean {
   const legal = legalRuleFor(loc.country, loc.subdivision);
-  return resolveZones(loc, r.fallbackZone).zones.every((zone) => {
+  const everywhere = [loc.contactZone, ...loc.candidateZones].filter(
+    (zone): zone is string => zone !== undefined && DateTime.now().setZone(zone).isValid,
+  );
+  const legalHere = (everywhere.length ? everywhere : [r.fallbackZone]).every((zone) => {
     const t = DateTime.fromMillis(at, { zone });
-    const w = r.windows[WEEKDAYS[t.weekday - 1]!];
     const minute = t.hour * 60 + t.minute;
     const hours = legalHoursOn(legal, t.weekday);
-    return (
-      w.enabled &&
-      minute >= minutesOfDay(w.start) &&
-      minute < minutesOfDay(w.end) &&
-      minute >= minutesOfDay(hours.start) &&
-      minute < minutesOfDay(hours.end) &&
-      !r.noCallDates.some((d) => d.date === t.toISODate())
-    );
+    return minute >= minutesOfDay(hours.start) && minute < minutesOfDay(hours.end);
   });
+  return (
+    legalHere &&
+    resolveZones(loc, r.fallbackZone).zones.every((zone) => {
+      const t = DateTime.fromMillis(at, { zone });
+      const w = r.windows[WEEKDAYS[t.weekday - 1]!];
+      const minute = t.hour * 60 + t.minute;
+      return (
+        w.enabled &&
+        minute >= minutesOfDay(w.start) &&
+        minute < minutesOfDay(w.end) &&
+        !r.noCallDates.some((d) => d.date === t.toISODate())
+      );
+    })
+  );
 }
 
 const callResultArb: fc.Arbitrary<CallResult> = fc.record(

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import {
   checkCallable,
+  legalZones,
   localHour,
   localTimeSpans,
   nextOpening,
@@ -57,6 +58,113 @@ describe('resolveZones', () => {
     expect(resolveZones({ candidateZones: ['Etc/Unknown'] }, 'Not/AZone')).toEqual({
       zones: [],
       source: 'account',
+    });
+  });
+});
+
+describe('legalZones', () => {
+  it("is the contact's zone AND every candidate zone of the number, valid and deduplicated", () => {
+    const loc = {
+      contactZone: 'America/New_York',
+      candidateZones: ['America/Los_Angeles', 'Nope/Nope', 'America/New_York'],
+    };
+    expect(legalZones(loc, 'Europe/Berlin')).toEqual(['America/New_York', 'America/Los_Angeles']);
+    // The window is still read in the contact's zone alone.
+    expect(resolveZones(loc, 'Europe/Berlin')).toEqual({ zones: ['America/New_York'], source: 'contact' });
+  });
+  it('is the candidate zones without a valid contact zone, the fallback zone when there is neither', () => {
+    expect(legalZones({ contactZone: 'Mars/Olympus', candidateZones: ['Asia/Tokyo'] }, 'UTC')).toEqual([
+      'Asia/Tokyo',
+    ]);
+    expect(legalZones({ contactZone: 'Asia/Tokyo', candidateZones: [] }, 'UTC')).toEqual(['Asia/Tokyo']);
+    expect(legalZones({ candidateZones: ['Etc/Unknown'] }, 'Europe/Berlin')).toEqual(['Europe/Berlin']);
+    expect(legalZones({ candidateZones: [] }, 'Not/AZone')).toEqual([]);
+  });
+});
+
+describe('legal hours hold in every zone the callee may be in, even with a stale CRM zone', () => {
+  // A 310 (Los Angeles) number whose CRM contact says New York: the window is read in New York (the contact's
+  // zone), the law in New York AND Los Angeles, since the callee may really be in Los Angeles.
+  const staleNewYork: CalleeLocation = {
+    contactZone: 'America/New_York',
+    candidateZones: ['America/Los_Angeles'],
+    country: 'US',
+    subdivision: 'US-CA',
+  };
+
+  it('08:30 New York (05:30 Los Angeles) is closed for LEGAL_HOURS in Los Angeles', () => {
+    const atHalfPastEight = at('2025-06-11T08:30', 'America/New_York');
+    for (const window of [everyDay('08:00', '21:00'), everyDay('09:00', '18:00')]) {
+      expect(checkCallable(atHalfPastEight, rulesOf(window), staleNewYork)).toEqual({
+        open: false,
+        reason: 'LEGAL_HOURS',
+        zone: 'America/Los_Angeles',
+      });
+    }
+    // Without the number's zone, the old answer: open (this is the call the law forbids).
+    const contactOnly = { ...staleNewYork, candidateZones: [] };
+    expect(checkCallable(atHalfPastEight, rulesOf(everyDay('08:00', '21:00')), contactOnly).open).toBe(true);
+  });
+
+  it('opens at 08:00 Los Angeles and closes with the window in New York, never the window in Los Angeles', () => {
+    const rules = rulesOf(everyDay('09:00', '18:00'));
+    const from = at('2025-06-11T08:30', 'America/New_York');
+    expect(nextOpening(from, rules, staleNewYork)).toBe(at('2025-06-11T08:00', 'America/Los_Angeles'));
+    expect(scheduleInWindow(from, rules, staleNewYork, () => 0)).toBe(
+      at('2025-06-11T08:00', 'America/Los_Angeles'),
+    );
+    // 17:00 New York is 14:00 Los Angeles: open until the New York window closes at 18:00.
+    expect(checkCallable(at('2025-06-11T17:00', 'America/New_York'), rules, staleNewYork)).toEqual({
+      open: true,
+      until: at('2025-06-11T18:00', 'America/New_York'),
+    });
+    expect(checkCallable(at('2025-06-11T18:30', 'America/New_York'), rules, staleNewYork)).toEqual({
+      open: false,
+      reason: 'OUTSIDE_WINDOW',
+      zone: 'America/New_York',
+    });
+  });
+
+  it('the other way round: a Los Angeles CRM zone on a 212 number stops at 21:00 New York', () => {
+    const rules = rulesOf(everyDay('08:00', '21:00'));
+    const staleLosAngeles = {
+      contactZone: 'America/Los_Angeles',
+      candidateZones: ['America/New_York'],
+      country: 'US',
+      subdivision: 'US-NY',
+    };
+    expect(checkCallable(at('2025-06-11T17:30', 'America/Los_Angeles'), rules, staleLosAngeles)).toEqual({
+      open: true,
+      until: at('2025-06-11T21:00', 'America/New_York'),
+    });
+    expect(checkCallable(at('2025-06-11T18:30', 'America/Los_Angeles'), rules, staleLosAngeles)).toEqual({
+      open: false,
+      reason: 'LEGAL_HOURS',
+      zone: 'America/New_York',
+    });
+  });
+
+  it("no-call dates and disabled days are the campaign's, judged on the contact's date only", () => {
+    // Tuesday disabled. A candidate zone (Los Angeles, 3 h ahead) adds its legal hours, never its window,
+    // weekday or date: those are read in the contact's zone (Honolulu).
+    const rules = rulesOf({ ...everyDay('09:00', '23:00'), tuesday: off });
+    const loc = { contactZone: 'Pacific/Honolulu', candidateZones: ['America/Los_Angeles'] };
+    // Monday 2025-06-09 17:30 Honolulu = 20:30 Los Angeles: Monday in both, open until 21:00 Los Angeles.
+    expect(checkCallable(at('2025-06-09T17:30', 'Pacific/Honolulu'), rules, loc)).toEqual({
+      open: true,
+      until: at('2025-06-09T21:00', 'America/Los_Angeles'),
+    });
+    // Tuesday 2025-06-10 09:30 Honolulu: the day is disabled in the contact's zone.
+    expect(checkCallable(at('2025-06-10T09:30', 'Pacific/Honolulu'), rules, loc)).toEqual({
+      open: false,
+      reason: 'DAY_DISABLED',
+      zone: 'Pacific/Honolulu',
+    });
+    // Wednesday 2025-06-11 05:30 Honolulu is 08:30 Los Angeles: legal there, yet before 08:00 Honolulu.
+    expect(checkCallable(at('2025-06-11T05:30', 'Pacific/Honolulu'), rules, loc)).toEqual({
+      open: false,
+      reason: 'LEGAL_HOURS',
+      zone: 'Pacific/Honolulu',
     });
   });
 });
@@ -177,9 +285,15 @@ describe('checkCallable: seed examples', () => {
   it('a toll-free number with many candidate zones is callable only when open in all of them', () => {
     const rules = rulesOf(everyDay('09:00', '18:00'));
     const tollFree = { candidateZones: ['America/New_York', 'America/Los_Angeles'], country: 'US' };
-    expect(checkCallable(at('2025-06-11T10:00', 'America/New_York'), rules, tollFree)).toEqual({
+    expect(checkCallable(at('2025-06-11T11:30', 'America/New_York'), rules, tollFree)).toEqual({
       open: false,
       reason: 'OUTSIDE_WINDOW',
+      zone: 'America/Los_Angeles',
+    });
+    // 07:00 in Los Angeles is outside the window too, but the law is reported first: no setting could open it.
+    expect(checkCallable(at('2025-06-11T10:00', 'America/New_York'), rules, tollFree)).toEqual({
+      open: false,
+      reason: 'LEGAL_HOURS',
       zone: 'America/Los_Angeles',
     });
     expect(nextOpening(at('2025-06-11T10:00', 'America/New_York'), rules, tollFree)).toBe(
@@ -353,37 +467,54 @@ function oracleLegal(
   return { weekday: [480, 1260], weekend: [480, 1260] };
 }
 
-function oracleZones(loc: CalleeLocation, fallback: string): string[] {
-  const valid = (z: string | undefined): z is string => !!z && DateTime.now().setZone(z).isValid;
-  if (valid(loc.contactZone)) return [loc.contactZone];
-  const fromNumber = loc.candidateZones.filter(valid);
+const validZone = (z: string | undefined): z is string => !!z && DateTime.now().setZone(z).isValid;
+
+/** Where the campaign's window is read: the contact's zone, else the number's zones, else the fallback. */
+function oracleWindowZones(loc: CalleeLocation, fallback: string): string[] {
+  if (validZone(loc.contactZone)) return [loc.contactZone];
+  const fromNumber = loc.candidateZones.filter(validZone);
   if (fromNumber.length) return fromNumber;
-  return valid(fallback) ? [fallback] : [];
+  return validZone(fallback) ? [fallback] : [];
+}
+
+/** Where the law is enforced: wherever the callee may be, the contact's zone and the number's zones alike. */
+function oracleLegalZones(loc: CalleeLocation, fallback: string): string[] {
+  const everywhere = [loc.contactZone, ...loc.candidateZones].filter(validZone);
+  if (everywhere.length) return everywhere;
+  return validZone(fallback) ? [fallback] : [];
 }
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
 
-function oracleOpen(t: number, rules: CallingRules, loc: CalleeLocation): boolean {
-  const zones = oracleZones(loc, rules.fallbackZone);
+function localMinute(local: DateTime): number {
+  return local.hour * 60 + local.minute + local.second / 60 + local.millisecond / 60_000;
+}
+
+function insideLegalHoursIn(t: number, zone: string, loc: CalleeLocation): boolean {
   const legal = oracleLegal(loc.country, loc.subdivision);
-  const blocked = new Set(rules.noCallDates.map((d) => d.date));
+  const local = DateTime.fromMillis(t, { zone });
+  const [legalStart, legalEnd] = local.weekday >= 6 ? legal.weekend : legal.weekday;
+  return localMinute(local) >= legalStart && localMinute(local) < legalEnd;
+}
+
+function insideWindowIn(t: number, zone: string, rules: CallingRules): boolean {
+  const local = DateTime.fromMillis(t, { zone });
+  const window = rules.windows[DAY_NAMES[local.weekday - 1]!];
+  const date = `${local.year}-${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')}`;
   return (
-    zones.length > 0 &&
-    zones.every((zone) => {
-      const local = DateTime.fromMillis(t, { zone });
-      const window = rules.windows[DAY_NAMES[local.weekday - 1]!];
-      if (!window.enabled) return false;
-      const date = `${local.year}-${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')}`;
-      if (blocked.has(date)) return false;
-      const minute = local.hour * 60 + local.minute + local.second / 60 + local.millisecond / 60_000;
-      const [legalStart, legalEnd] = local.weekday >= 6 ? legal.weekend : legal.weekday;
-      return (
-        minute >= minutesOf(window.start) &&
-        minute < minutesOf(window.end) &&
-        minute >= legalStart &&
-        minute < legalEnd
-      );
-    })
+    window.enabled &&
+    !rules.noCallDates.some((d) => d.date === date) &&
+    localMinute(local) >= minutesOf(window.start) &&
+    localMinute(local) < minutesOf(window.end)
+  );
+}
+
+function oracleOpen(t: number, rules: CallingRules, loc: CalleeLocation): boolean {
+  const windowZones = oracleWindowZones(loc, rules.fallbackZone);
+  return (
+    windowZones.length > 0 &&
+    windowZones.every((zone) => insideWindowIn(t, zone, rules)) &&
+    oracleLegalZones(loc, rules.fallbackZone).every((zone) => insideLegalHoursIn(t, zone, loc))
   );
 }
 
@@ -446,18 +577,27 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     // No-call dates near `from`, so they actually get in the way.
     noCallOffsets: fc.array(fc.integer({ min: -1, max: 20 }), { maxLength: 6 }),
     zones: fc.subarray([...ZONES], { minLength: 1, maxLength: 3 }),
-    zoneSource: fc.constantFrom('contact', 'number', 'fallback', 'invalid-contact'),
+    // 'contact+number': a CRM zone (maybe stale) on a number with zones of its own, the first of them may
+    // repeat the contact's zone.
+    zoneSource: fc.constantFrom('contact', 'number', 'fallback', 'invalid-contact', 'contact+number'),
+    repeatContactZone: fc.boolean(),
     jurisdiction: jurisdictionArb,
   })
-  .map(({ from, windows, noCallOffsets, zones, zoneSource, jurisdiction }) => {
+  .map(({ from, windows, noCallOffsets, zones, zoneSource, repeatContactZone, jurisdiction }) => {
     const noCallDates = noCallOffsets.map((k) => ({
       date: new Date(from + k * DAY).toISOString().slice(0, 10),
     }));
     const [country, subdivision] = jurisdiction;
     const fallbackZone = zoneSource === 'fallback' ? zones[0]! : 'Europe/Berlin';
+    const numberZones =
+      zoneSource === 'number' || zoneSource === 'invalid-contact'
+        ? zones
+        : zoneSource === 'contact+number'
+          ? zones.slice(repeatContactZone ? 0 : 1)
+          : [];
     const loc: CalleeLocation = {
-      candidateZones: zoneSource === 'number' || zoneSource === 'invalid-contact' ? zones : [],
-      ...(zoneSource === 'contact' ? { contactZone: zones[0]! } : {}),
+      candidateZones: numberZones,
+      ...(zoneSource === 'contact' || zoneSource === 'contact+number' ? { contactZone: zones[0]! } : {}),
       ...(zoneSource === 'invalid-contact' ? { contactZone: 'Mars/Olympus' } : {}),
       ...(country ? { country } : {}),
       ...(subdivision ? { subdivision } : {}),
@@ -501,9 +641,17 @@ describe('properties against a naive oracle', () => {
         // (d) null exactly when there is no opening.
         expect(scheduled === null).toBe(opening === null);
         if (scheduled === null || opening === null) return;
-        // (a)
+        // (a) legal in the contact's zone and in every candidate zone of the number (the fallback zone when
+        // there is neither); inside the window, off disabled days and no-call dates, in the window zones.
         expect(scheduled).toBeGreaterThanOrEqual(s.from);
         expect(oracleOpen(scheduled, s.rules, s.loc)).toBe(true);
+        const everywhere = [s.loc.contactZone, ...s.loc.candidateZones].filter(validZone);
+        for (const zone of everywhere.length ? everywhere : [s.rules.fallbackZone]) {
+          expect(insideLegalHoursIn(scheduled, zone, s.loc)).toBe(true);
+        }
+        for (const zone of oracleWindowZones(s.loc, s.rules.fallbackZone)) {
+          expect(insideWindowIn(scheduled, zone, s.rules)).toBe(true);
+        }
         // (c) the spread never exceeds 15 minutes after the opening
         expect(scheduled).toBeGreaterThanOrEqual(opening);
         expect(scheduled - opening).toBeLessThanOrEqual(15 * MINUTE);
@@ -519,7 +667,7 @@ describe('properties against a naive oracle', () => {
         const opening = nextOpening(from, rules, loc);
         if (opening === null) {
           // (d) A single zone with some open weekday always opens within weeks (at most 6 no-call dates).
-          const zones = oracleZones(loc, rules.fallbackZone);
+          const zones = oracleLegalZones(loc, rules.fallbackZone);
           if (zones.length === 1) expect(someDayOpens(rules, loc)).toBe(false);
           // Several zones may simply never overlap: sample the first week every hour.
           for (let t = from; t < from + 7 * DAY; t += HOUR) expect(oracleOpen(t, rules, loc)).toBe(false);

@@ -1,10 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import {
-  MIN_CALLS_PER_SECOND,
-  pickCallerId,
-  suggestPaceAfterQueueing,
-} from '../../../src/telephony/twilio/caller-id.js';
+import { pickCallerId } from '../../../src/telephony/twilio/caller-id.js';
 
 const pool = ['+14155550100', '+12125550100', '+12125550101', '+442071838750'];
 
@@ -51,30 +47,4 @@ describe('pickCallerId', () => {
   });
 });
 
-describe('suggestPaceAfterQueueing', () => {
-  it('keeps the pace when nothing was queued', () => {
-    expect(suggestPaceAfterQueueing(5, 0)).toBe(5);
-  });
-
-  it('never raises the pace, cuts it when calls queue, and more for longer queues', () => {
-    fc.assert(
-      fc.property(
-        fc.double({ min: 0.1, max: 100, noNaN: true }),
-        fc.integer({ min: 1, max: 600_000 }),
-        fc.integer({ min: 1, max: 600_000 }),
-        (cps, q1, q2) => {
-          const a = suggestPaceAfterQueueing(cps, Math.min(q1, q2));
-          const b = suggestPaceAfterQueueing(cps, Math.max(q1, q2));
-          expect(a).toBeLessThanOrEqual(cps);
-          expect(b).toBeLessThanOrEqual(a);
-          expect(b).toBeGreaterThanOrEqual(Math.min(cps, MIN_CALLS_PER_SECOND));
-          if (cps > 0.2) expect(a).toBeLessThan(cps);
-        },
-      ),
-    );
-  });
-
-  it('halves the pace for a queue of a second or more', () => {
-    expect(suggestPaceAfterQueueing(10, 5000)).toBe(5);
-  });
-});
+// suggestPaceAfterQueueing moved to the domain: test/domain/pace.test.ts.
