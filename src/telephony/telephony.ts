@@ -34,6 +34,22 @@ export interface DialRequest {
   /** Seconds to ring before giving up (at least 15). */
   ringTimeoutSec: number;
   record: boolean;
+  /**
+   * Epoch ms on the engine's clock after which the carrier must not be asked (or asked again) to place this
+   * call: the calling window and the pacer slot were checked for "now", not for whenever a retry gets through.
+   * Past it the dial rejects with a TelephonyError whose `notDialed` is true (requeue, count no attempt).
+   */
+  notAfter?: number;
+}
+
+/** What the carrier says about a call right now (the reaper asks before presuming a call lost). */
+export interface CallStatusSnapshot {
+  status: CallStatus;
+  /** Seconds the call was connected, once it is over. */
+  durationSec?: number;
+  answeredBy?: AnsweredBy;
+  errorCode?: number;
+  sipResponseCode?: number;
 }
 
 export interface Telephony {
@@ -41,19 +57,42 @@ export interface Telephony {
   dial(request: DialRequest): Promise<{ providerCallId: string }>;
   /** Ends a call in any state (used when a campaign is stopped or a preview is abandoned). */
   hangup(providerCallId: string): Promise<void>;
+  /**
+   * The call's current state at the carrier, or null when the carrier does not know the call. Lets the engine
+   * recover a final status whose callback was lost instead of presuming the call lost.
+   */
+  fetchStatus?(providerCallId: string): Promise<CallStatusSnapshot | null>;
+}
+
+export interface TelephonyErrorDetails {
+  /**
+   * True when the request may have reached the carrier (a timeout or reset after it was written, a gateway
+   * timeout): the call may exist, so the attempt should wait for callbacks (or fetchStatus) before finalizing.
+   */
+  maybeSent?: boolean;
+  /** True when the carrier was certainly never asked to place the call (deadline passed first): requeue it. */
+  notDialed?: boolean;
 }
 
 /** A carrier-side error, with the provider's code (Twilio error codes such as 21211) when there is one. */
 export class TelephonyError extends Error {
+  /** See TelephonyErrorDetails.maybeSent (false unless the adapter says otherwise). */
+  readonly maybeSent: boolean;
+  /** See TelephonyErrorDetails.notDialed. */
+  readonly notDialed: boolean;
+
   constructor(
     message: string,
     readonly code: number | undefined,
     readonly httpStatus: number | undefined,
     /** True when the same request may succeed later (429, 5xx, network). */
     readonly retryable: boolean,
+    details: TelephonyErrorDetails = {},
   ) {
     super(message);
     this.name = 'TelephonyError';
+    this.maybeSent = details.maybeSent ?? false;
+    this.notDialed = details.notDialed ?? false;
   }
 }
 

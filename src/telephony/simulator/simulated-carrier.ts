@@ -9,7 +9,7 @@ import type { AnsweredBy, CallEvent, CallStatus, FinalCallStatus } from '../../d
 import { E164Schema } from '../../domain/settings.js';
 import type { Clock } from '../../engine/clock.js';
 import { TelephonyError } from '../telephony.js';
-import type { CallEventSink, DialRequest, Telephony } from '../telephony.js';
+import type { CallEventSink, CallStatusSnapshot, DialRequest, Telephony } from '../telephony.js';
 import { seededRandom } from '../../domain/random.js';
 
 export const SIMULATED_OUTCOMES = ['human', 'busy', 'no-answer', 'machine', 'invalid', 'failed'] as const;
@@ -124,10 +124,15 @@ interface LiveCall {
   done: Promise<void>;
 }
 
+/** Most calls whose last known state fetchStatus remembers (the oldest are forgotten first). */
+const STATUS_MEMORY = 100_000;
+
 export class SimulatedCarrier implements Telephony {
   private readonly options: Required<Omit<SimulatedCarrierOptions, 'mix'>> & { mix: OutcomeMix };
   private readonly dials = new Map<string, Promise<{ providerCallId: string }>>();
   private readonly live = new Map<string, LiveCall>();
+  /** Last state of each call, as Twilio's Call resource would report it (fetchStatus). */
+  private readonly states = new Map<string, CallStatusSnapshot>();
   private callCounter = 0;
   private readonly counters: SimulatorStats;
 
@@ -168,7 +173,17 @@ export class SimulatedCarrier implements Telephony {
     if (existing) return existing;
     const placed = this.place(request);
     this.dials.set(request.attemptId, placed);
+    // Never sent: the same attemptId may be dialed again later (as with Twilio).
+    placed.catch((err: unknown) => {
+      if (err instanceof TelephonyError && err.notDialed) this.dials.delete(request.attemptId);
+    });
     return placed;
+  }
+
+  /** What the carrier knows of the call now: its last reported status, or null for an unknown id. */
+  async fetchStatus(providerCallId: string): Promise<CallStatusSnapshot | null> {
+    const state = this.states.get(providerCallId);
+    return state ? { ...state } : null;
   }
 
   async hangup(providerCallId: string): Promise<void> {
@@ -307,6 +322,17 @@ export class SimulatedCarrier implements Telephony {
   }
 
   private async place(request: DialRequest): Promise<{ providerCallId: string }> {
+    const now = this.options.clock.now();
+    if (request.notAfter !== undefined && now > request.notAfter) {
+      // Like the Twilio adapter: past the engine's deadline the carrier is not asked at all.
+      throw new TelephonyError(
+        `not sent: the dial deadline ${new Date(request.notAfter).toISOString()} had passed`,
+        undefined,
+        undefined,
+        true,
+        { maybeSent: false, notDialed: true },
+      );
+    }
     this.counters.dials++;
     const plan = this.plan(request);
     this.counters.byOutcome[plan.outcome]++;
@@ -327,6 +353,7 @@ export class SimulatedCarrier implements Telephony {
       done: Promise.resolve(),
     };
     this.live.set(providerCallId, call);
+    this.rememberState(providerCallId, { status: 'queued' });
     call.done = this.run(call, plan.steps).finally(() => this.live.delete(providerCallId));
     return { providerCallId };
   }
@@ -339,6 +366,8 @@ export class SimulatedCarrier implements Telephony {
       if (call.abort.signal.aborted) break;
       call.elapsedMs += step.delayMs;
       if (step.kind === 'amd') {
+        const state = this.states.get(call.providerCallId);
+        if (state) state.answeredBy = step.answeredBy;
         await this.emit({
           type: 'amd',
           attemptId: call.attemptId,
@@ -386,23 +415,36 @@ export class SimulatedCarrier implements Telephony {
       call.finished = true;
       this.counters.byFinalStatus[status]++;
     }
+    const durationSec =
+      call.answeredAtElapsedMs !== undefined
+        ? Math.max(0, Math.round((call.elapsedMs - call.answeredAtElapsedMs) / 1000))
+        : 0;
+    const previous = this.states.get(call.providerCallId);
+    this.rememberState(call.providerCallId, {
+      status,
+      ...(previous?.answeredBy ? { answeredBy: previous.answeredBy } : {}),
+      ...(final ? { durationSec } : {}),
+      ...codes,
+    });
     await this.emit({
       type: 'status',
       attemptId: call.attemptId,
       providerCallId: call.providerCallId,
       status,
       sequence: call.sequence++,
-      ...(final
-        ? {
-            durationSec:
-              call.answeredAtElapsedMs !== undefined
-                ? Math.max(0, Math.round((call.elapsedMs - call.answeredAtElapsedMs) / 1000))
-                : 0,
-          }
-        : {}),
+      ...(final ? { durationSec } : {}),
       ...codes,
       at: now,
     });
+  }
+
+  private rememberState(providerCallId: string, state: CallStatusSnapshot): void {
+    this.states.delete(providerCallId);
+    this.states.set(providerCallId, state);
+    if (this.states.size > STATUS_MEMORY) {
+      const oldest = this.states.keys().next().value;
+      if (oldest !== undefined) this.states.delete(oldest);
+    }
   }
 
   private async emit(event: CallEvent): Promise<void> {

@@ -4,14 +4,17 @@
  * Call progress comes back through the signed webhooks (webhooks.ts), not from here.
  */
 import twilio from 'twilio';
+import { z } from 'zod';
+import { ANSWERED_BY, CALL_STATUSES } from '../../domain/call.js';
 import type { AnsweredBy } from '../../domain/call.js';
 import type { AmdSettings, Message } from '../../domain/settings.js';
-import type { DialRequest, Telephony } from '../telephony.js';
+import type { CallStatusSnapshot, DialRequest, Telephony } from '../telephony.js';
 import { TelephonyError } from '../telephony.js';
 import { TWILIO_CALL_NOT_IN_PROGRESS, classifyTwilioError, withTwilioRetry } from './errors.js';
 import type { RetryOptions } from './errors.js';
 import {
   CALL_PROGRESS_EVENTS,
+  callbackUrl,
   clickToCallTwiml,
   connectTwiml,
   hangupTwiml,
@@ -34,6 +37,8 @@ export type TelephonyWarning =
       attemptId?: string;
       providerCallId?: string;
       queueTimeMs?: number;
+      /** How long the call has sat in `queued` (Twilio has not started it yet). */
+      queuedForMs?: number;
     }
   | { code: 'TWILIO_CALL_UPDATE_FAILED'; message: string; providerCallId: string; error: TelephonyError };
 
@@ -42,15 +47,46 @@ export interface TwilioTelephonyOptions {
   /** Public https base URL Twilio calls back (the webhook router is mounted at `${publicBaseUrl}/twilio`). */
   publicBaseUrl: string;
   onWarning?: (warning: TelephonyWarning) => void;
+  /** The one retry layer (429, 5xx, connection failures); the SDK client's autoRetry must be off. */
   retry?: RetryOptions;
   /** AMD settings of an attempt dialed before a restart (the in-memory copy is gone). */
   resolveAmd?: (attemptId: string) => Promise<AmdSettings | undefined>;
+  /** The engine's clock, for DialRequest.notAfter and queue times (default Date.now). */
+  now?: () => number;
+  /**
+   * A call still `queued` this long after it was created means Twilio is holding it back because we dial above
+   * the account's calls per second: fetchStatus then warns TWILIO_QUEUEING (default 5000 ms).
+   */
+  stuckQueuedAfterMs?: number;
+  /** Also look once, stuckQueuedAfterMs after each create, whether the call left `queued` (default off). */
+  checkStuckQueued?: boolean;
+  /** Timer for that look; injected so tests do not wait (default: an unref'd setTimeout). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
-/** Builds the SDK client the adapter expects: Twilio's own 429 backoff on, bounded. */
+/**
+ * Builds the SDK client the adapter expects: the SDK's own 429 backoff OFF. Retries live in one place,
+ * withTwilioRetry, which also retries 5xx and honours the dial deadline; stacked on the SDK's, a 429 could
+ * be tried 16 times and reach the carrier long after the engine checked the calling window.
+ */
 export function createTwilioClient(accountSid: string, authToken: string): TwilioClient {
-  return twilio(accountSid, authToken, { autoRetry: true, maxRetries: 3, maxRetryDelay: 3000 });
+  return twilio(accountSid, authToken, { autoRetry: false });
 }
+
+/** The parts of a fetched Call resource we read; anything else Twilio adds is ignored. */
+const FetchedCall = z.object({
+  status: z.enum(CALL_STATUSES),
+  duration: z.string().regex(/^\d+$/).transform(Number).nullish().catch(undefined),
+  answeredBy: z.enum(ANSWERED_BY).nullish().catch(undefined),
+  queueTime: z.string().regex(/^\d+$/).transform(Number).nullish().catch(undefined),
+  dateCreated: z.date().nullish().catch(undefined),
+});
+
+const unrefSleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    // A pending queue check must not keep the process alive at shutdown.
+    setTimeout(resolve, ms).unref();
+  });
 
 /** What to do with a live call once asynchronous AMD has an answer. */
 export type MachineAction = 'drop-voicemail' | 'hangup' | 'none';
@@ -79,6 +115,14 @@ export class TwilioTelephony implements Telephony {
   private readonly onWarning: (warning: TelephonyWarning) => void;
   private readonly retry: RetryOptions;
   private readonly resolveAmd?: (attemptId: string) => Promise<AmdSettings | undefined>;
+  private readonly now: () => number;
+  private readonly stuckQueuedAfterMs: number;
+  private readonly checkStuckQueued: boolean;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** When each call we created was accepted, and by which attempt (for the stuck-in-queued check). */
+  private readonly created = new Map<string, { attemptId: string; at: number }>();
+  private readonly warnedQueued = new Map<string, true>();
+  private readonly checks = new Set<Promise<void>>();
   /** In-flight and recent dials by attemptId, so a repeated dial in this process places one call. */
   private readonly dials = new Map<string, Promise<{ providerCallId: string }>>();
   private readonly amdByAttempt = new Map<string, AmdSettings>();
@@ -89,6 +133,16 @@ export class TwilioTelephony implements Telephony {
     this.onWarning = options.onWarning ?? (() => {});
     this.retry = options.retry ?? {};
     this.resolveAmd = options.resolveAmd;
+    this.now = options.now ?? Date.now;
+    this.stuckQueuedAfterMs = options.stuckQueuedAfterMs ?? 5000;
+    this.checkStuckQueued = options.checkStuckQueued ?? false;
+    this.sleep = options.sleep ?? unrefSleep;
+    if ((this.client as { autoRetry?: boolean }).autoRetry) {
+      throw new Error(
+        'the Twilio client retries 429 itself (autoRetry): TwilioTelephony must be the only retry layer, ' +
+          'so build the client with createTwilioClient (autoRetry off)',
+      );
+    }
   }
 
   dial(request: DialRequest): Promise<{ providerCallId: string }> {
@@ -111,7 +165,7 @@ export class TwilioTelephony implements Telephony {
     const params: CallCreateOptions = {
       to: request.to,
       from: request.from,
-      statusCallback: webhookUrl(
+      statusCallback: callbackUrl(
         this.baseUrl,
         'status',
         clickToCall ? { attemptId, leg: 'rep' } : { attemptId },
@@ -125,12 +179,12 @@ export class TwilioTelephony implements Telephony {
       params.machineDetection =
         request.amd.detection === 'detect-message-end' ? 'DetectMessageEnd' : 'Enable';
       params.asyncAmd = 'true';
-      params.asyncAmdStatusCallback = webhookUrl(this.baseUrl, 'amd', { attemptId });
+      params.asyncAmdStatusCallback = callbackUrl(this.baseUrl, 'amd', { attemptId });
       params.asyncAmdStatusCallbackMethod = 'POST';
     }
     if (request.record) {
       params.record = true;
-      params.recordingStatusCallback = webhookUrl(this.baseUrl, 'recording', { attemptId });
+      params.recordingStatusCallback = callbackUrl(this.baseUrl, 'recording', { attemptId });
       params.recordingStatusCallbackMethod = 'POST';
       params.recordingStatusCallbackEvent = ['completed'];
     }
@@ -174,7 +228,7 @@ export class TwilioTelephony implements Telephony {
         return clickToCallTwiml({
           contactNumber: flow.contactNumber,
           callerId: request.from,
-          statusCallbackUrl: webhookUrl(this.baseUrl, 'status', { attemptId, leg: 'contact' }),
+          statusCallbackUrl: callbackUrl(this.baseUrl, 'status', { attemptId, leg: 'contact' }),
           actionUrl: webhookUrl(this.baseUrl, 'dial-action', { attemptId }),
           timeoutSec: request.ringTimeoutSec,
         });
@@ -197,6 +251,39 @@ export class TwilioTelephony implements Telephony {
       if (error.code === TWILIO_CALL_NOT_IN_PROGRESS || error.httpStatus === 404) return;
       throw error;
     }
+  }
+
+  /**
+   * Twilio's view of a call (GET /Calls/{sid}), for a reaper that lost the callbacks; null when Twilio does not
+   * know the SID. The Call resource carries no error or SIP code, so those stay unset. A call still `queued`
+   * long after its create is reported as TWILIO_QUEUEING (we dial above the account's rate).
+   */
+  async fetchStatus(providerCallId: string): Promise<CallStatusSnapshot | null> {
+    let fetched: unknown;
+    try {
+      fetched = await withTwilioRetry(() => this.client.calls(providerCallId).fetch(), true, this.retry);
+    } catch (err) {
+      const { error } = classifyTwilioError(err);
+      if (error.httpStatus === 404) return null;
+      throw error;
+    }
+    const parsed = FetchedCall.safeParse(fetched);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new TelephonyError(`unexpected Call resource from Twilio: ${details}`, undefined, 200, false);
+    }
+    const call = parsed.data;
+    if (call.status === 'queued') this.warnIfStuckQueued(providerCallId, call.dateCreated ?? undefined);
+    return {
+      status: call.status,
+      ...(call.duration != null ? { durationSec: call.duration } : {}),
+      ...(call.answeredBy != null ? { answeredBy: call.answeredBy } : {}),
+    };
+  }
+
+  /** Resolves once every pending stuck-in-queued check has run (for shutdown and tests). */
+  async settled(): Promise<void> {
+    while (this.checks.size > 0) await Promise.all([...this.checks]);
   }
 
   /** Replaces what a live call is doing with `twiml`. False when the call had already ended. */
@@ -244,8 +331,12 @@ export class TwilioTelephony implements Telephony {
 
   private async place(request: DialRequest): Promise<{ providerCallId: string }> {
     const params = this.createParams(request);
-    const call = await withTwilioRetry(() => this.client.calls.create(params), false, this.retry);
+    const deadline =
+      request.notAfter !== undefined ? { notAfter: request.notAfter, now: this.now } : undefined;
+    const call = await withTwilioRetry(() => this.client.calls.create(params), false, this.retry, deadline);
     if (request.amd.detection !== 'off') this.remember(this.amdByAttempt, request.attemptId, request.amd);
+    this.remember(this.created, call.sid, { attemptId: request.attemptId, at: this.now() });
+    if (this.checkStuckQueued && call.status === 'queued') this.scheduleQueuedCheck(call.sid);
     const queueTimeMs = Number(call.queueTime ?? 0);
     if (queueTimeMs > 0) {
       this.onWarning({
@@ -257,6 +348,35 @@ export class TwilioTelephony implements Telephony {
       });
     }
     return { providerCallId: call.sid };
+  }
+
+  /** One look, stuckQueuedAfterMs after the create: fetchStatus warns if the call is still queued. */
+  private scheduleQueuedCheck(providerCallId: string): void {
+    const check = this.sleep(this.stuckQueuedAfterMs)
+      .then(() => this.fetchStatus(providerCallId))
+      .then(
+        () => {},
+        // Best effort: the reaper's own fetchStatus covers a failed look.
+        () => {},
+      )
+      .finally(() => this.checks.delete(check));
+    this.checks.add(check);
+  }
+
+  private warnIfStuckQueued(providerCallId: string, dateCreated: Date | undefined): void {
+    const created = this.created.get(providerCallId);
+    const createdAt = created?.at ?? dateCreated?.getTime();
+    if (createdAt === undefined || this.warnedQueued.has(providerCallId)) return;
+    const queuedForMs = this.now() - createdAt;
+    if (queuedForMs < this.stuckQueuedAfterMs) return;
+    this.remember(this.warnedQueued, providerCallId, true);
+    this.onWarning({
+      code: 'TWILIO_QUEUEING',
+      message: `call ${providerCallId} still queued at Twilio after ${queuedForMs} ms: dialing above the account's calls per second`,
+      ...(created ? { attemptId: created.attemptId } : {}),
+      providerCallId,
+      queuedForMs,
+    });
   }
 
   /** Bounded memory: the oldest entries go first (Maps iterate in insertion order). */

@@ -24,6 +24,25 @@ export function webhookUrl(
   return url.toString();
 }
 
+/**
+ * Twilio's webhook connection overrides: by default Twilio retries a callback once, and only when it could not
+ * connect or read a response (rp=ct,rt); a 500 from us is never retried. `rc` (retries, 0-5) and `rp=all`
+ * (4xx, 5xx, connect and read timeouts) make a status/AMD/recording event the sink failed to record come back.
+ * The overrides travel as the URL fragment: a fragment is never part of an HTTP request (RFC 3986), so the
+ * request we receive, and the URL Twilio signs, carry no fragment; the router validates signatures over the
+ * URL without it (and also accepts one over the URL with it, see webhooks.ts).
+ */
+export const CALLBACK_CONNECTION_OVERRIDES = 'rc=3&rp=all';
+
+/** A callback Twilio reports events to (status, AMD, recording): `webhookUrl` + the retry overrides. */
+export function callbackUrl(
+  publicBaseUrl: string,
+  path: string,
+  query: Record<string, string | undefined>,
+): string {
+  return `${webhookUrl(publicBaseUrl, path, query)}#${CALLBACK_CONNECTION_OVERRIDES}`;
+}
+
 /** Adds `<Say>` or `<Play>` for a message to a response or a verb that nests them (Gather). */
 export function appendMessage(target: Pick<VoiceResponse, 'say' | 'play'>, message: Message): void {
   if ('playUrl' in message) {

@@ -13,7 +13,7 @@ import type { AnsweredBy, CallEvent } from '../../domain/call.js';
 import { E164Schema } from '../../domain/settings.js';
 import type { CallEventSink } from '../telephony.js';
 import type { TelephonyWarning } from './twilio-telephony.js';
-import { gatherReplyTwiml, hangupTwiml, whisperTwiml } from './twiml.js';
+import { CALLBACK_CONNECTION_OVERRIDES, gatherReplyTwiml, hangupTwiml, whisperTwiml } from './twiml.js';
 
 export interface TwilioFlows {
   /** TwiML for a call whose flow was too long to send inline (`/twilio/twiml/:flow?attemptId=…`). */
@@ -132,7 +132,19 @@ export function createTwilioWebhookRouter(options: TwilioWebhookOptions): Router
     const signature = req.header('X-Twilio-Signature');
     const url = baseUrl + req.originalUrl;
     const params = (req.body ?? {}) as Record<string, unknown>;
-    if (!signature || !twilio.validateRequest(options.authToken, signature, url, params)) {
+    // The request never carries the URL fragment holding our connection overrides, and Twilio signs the URL
+    // it requests, without it. The URL with our own (constant) fragment is accepted too, so signatures stay
+    // valid should Twilio ever sign the configured URL verbatim; the HMAC still needs the auth token.
+    const valid =
+      !!signature &&
+      (twilio.validateRequest(options.authToken, signature, url, params) ||
+        twilio.validateRequest(
+          options.authToken,
+          signature,
+          `${url}#${CALLBACK_CONNECTION_OVERRIDES}`,
+          params,
+        ));
+    if (!valid) {
       logger.warn({ url }, 'rejected a Twilio webhook with a missing or invalid signature');
       res.status(403).type('text/plain').send('invalid Twilio signature');
       return;
@@ -150,7 +162,8 @@ export function createTwilioWebhookRouter(options: TwilioWebhookOptions): Router
           res.status(400).json({ error: 'invalid Twilio webhook', details: err.message });
           return;
         }
-        // The sink could not record the event: a 5xx lets Twilio (with connection overrides) retry it.
+        // The sink could not record the event: the 500 makes Twilio retry it, because every status, AMD and
+        // recording callback URL carries the `#rc=…&rp=all` connection overrides (twiml.ts callbackUrl).
         logger.error({ err, path: req.path }, 'Twilio webhook failed');
         if (!res.headersSent) res.status(500).type('text/plain').send('could not record the event');
       }

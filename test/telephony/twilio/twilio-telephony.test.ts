@@ -18,6 +18,8 @@ const callPath = (sid: string) => `/2010-04-01/Accounts/${accountSid}/Calls/${si
 const base = 'https://dialer.example.com';
 const callSid = `CA${'1'.repeat(32)}`;
 const noWait = { sleep: async () => {}, random: () => 0.5 };
+/** The connection overrides every event callback URL carries (Twilio retries a callback we answer 5xx). */
+const retried = '#rc=3&rp=all';
 
 type Body = Record<string, string | string[]>;
 
@@ -76,7 +78,7 @@ describe('TwilioTelephony.dial: the parameters Twilio receives', () => {
     expect(body).toMatchObject({
       To: '+15552220000',
       From: '+15559990000',
-      StatusCallback: `${base}/twilio/status?attemptId=att-1`,
+      StatusCallback: `${base}/twilio/status?attemptId=att-1${retried}`,
       StatusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
       StatusCallbackMethod: 'POST',
       Timeout: '25',
@@ -110,7 +112,7 @@ describe('TwilioTelephony.dial: the parameters Twilio receives', () => {
       expect(bodies[0]).toMatchObject({
         MachineDetection: expected,
         AsyncAmd: 'true',
-        AsyncAmdStatusCallback: `${base}/twilio/amd?attemptId=att-1`,
+        AsyncAmdStatusCallback: `${base}/twilio/amd?attemptId=att-1${retried}`,
         AsyncAmdStatusCallbackMethod: 'POST',
       });
     },
@@ -122,7 +124,7 @@ describe('TwilioTelephony.dial: the parameters Twilio receives', () => {
     await adapter().dial(request({ record: true, ringTimeoutSec: 40 }));
     expect(bodies[0]).toMatchObject({
       Record: 'true',
-      RecordingStatusCallback: `${base}/twilio/recording?attemptId=att-1`,
+      RecordingStatusCallback: `${base}/twilio/recording?attemptId=att-1${retried}`,
       RecordingStatusCallbackMethod: 'POST',
       Timeout: '40',
     });
@@ -165,13 +167,13 @@ describe('TwilioTelephony.dial: the parameters Twilio receives', () => {
     );
     const body = bodies[0]!;
     expect(body.To).toBe('+15553330000');
-    expect(body.StatusCallback).toBe(`${base}/twilio/status?attemptId=att-1&leg=rep`);
+    expect(body.StatusCallback).toBe(`${base}/twilio/status?attemptId=att-1&leg=rep${retried}`);
     expect(body).not.toHaveProperty('MachineDetection');
     const dial = childrenNamed(parseXml(body.Twiml as string), 'Dial')[0]!;
     expect(dial.attrs.callerId).toBe('+15559990000');
     const number = childrenNamed(dial, 'Number')[0]!;
     expect(number.text).toBe('+15552220000');
-    expect(number.attrs.statusCallback).toBe(`${base}/twilio/status?attemptId=att-1&leg=contact`);
+    expect(number.attrs.statusCallback).toBe(`${base}/twilio/status?attemptId=att-1&leg=contact${retried}`);
     expect(number.attrs.statusCallbackEvent).toBe('initiated ringing answered completed');
   });
 
@@ -218,7 +220,7 @@ describe('TwilioTelephony.dial: the parameters Twilio receives', () => {
 });
 
 describe('TwilioTelephony errors and retries', () => {
-  it("429 then success is retried (the SDK's own backoff)", async () => {
+  it('429 then success is retried once, by the adapter (the only retry layer)', async () => {
     const bodies: Body[] = [];
     nock('https://api.twilio.com')
       .post(callsPath, (b: Body) => (bodies.push(b), true))
@@ -228,7 +230,7 @@ describe('TwilioTelephony errors and retries', () => {
     expect(bodies).toHaveLength(2);
   });
 
-  it('429 then success is retried by the adapter when the client has no auto-retry', async () => {
+  it('a plain SDK client (autoRetry off by default) works the same', async () => {
     const bodies: Body[] = [];
     nock('https://api.twilio.com')
       .post(callsPath, (b: Body) => (bodies.push(b), true))

@@ -6,6 +6,7 @@ import type { AnsweredBy, CallEvent } from '../../../src/domain/call.js';
 import type { CallEventSink } from '../../../src/telephony/telephony.js';
 import type { TelephonyWarning } from '../../../src/telephony/twilio/twilio-telephony.js';
 import { createTwilioWebhookRouter } from '../../../src/telephony/twilio/webhooks.js';
+import { callbackUrl } from '../../../src/telephony/twilio/twiml.js';
 import { childNames, childrenNamed, parseXml } from './xml.js';
 
 const authToken = 'test-auth-token-0123456789';
@@ -328,5 +329,57 @@ describe('AMD, gather, recording and TwiML', () => {
     expect(childNames(parseXml(res.text))).toEqual(['Hangup']);
     const res2 = await post(app, '/twilio/whisper?text=Lead%3A%20Jane', { CallSid: callSid }).expect(200);
     expect(parseXml(res2.text).children[0]!.text).toBe('Lead: Jane');
+  });
+});
+
+describe('callback retries (connection overrides in the URL fragment)', () => {
+  const configured = callbackUrl(base, 'status', { attemptId: 'att-1' });
+  const [requested, fragment] = configured.split('#') as [string, string];
+  const pathAndQuery = requested.slice(base.length);
+
+  it('every event callback asks Twilio to retry failures, 5xx included', () => {
+    expect(new URLSearchParams(fragment)).toEqual(new URLSearchParams('rc=3&rp=all'));
+    expect(requested).toBe(`${base}/twilio/status?attemptId=att-1`);
+  });
+
+  it('Twilio requests (and signs) the URL without the fragment: the signature is valid', async () => {
+    const { app, events } = setup();
+    await post(app, pathAndQuery, completed, requested).expect(204);
+    expect(events).toHaveLength(1);
+  });
+
+  it('a signature over the configured URL, fragment included, is accepted too', async () => {
+    const { app, events } = setup();
+    await post(app, pathAndQuery, completed, configured).expect(204);
+    expect(events).toHaveLength(1);
+  });
+
+  it('a signature over the URL with another fragment is rejected', async () => {
+    const { app, events } = setup();
+    await post(app, pathAndQuery, completed, `${requested}#rc=5&rp=all`).expect(403);
+    expect(events).toEqual([]);
+  });
+
+  it('the sink failing answers 500, which those overrides make Twilio retry; the retry is recorded', async () => {
+    let failures = 1;
+    const events: CallEvent[] = [];
+    const app = express();
+    app.use(
+      '/twilio',
+      createTwilioWebhookRouter({
+        authToken,
+        publicBaseUrl: base,
+        sink: {
+          handleCallEvent: async (event) => {
+            if (failures-- > 0) throw new Error('store down');
+            events.push(event);
+          },
+        },
+        flows: { twimlFor: () => '<Response/>' },
+      }),
+    );
+    await post(app, pathAndQuery, completed, requested).expect(500);
+    await post(app, pathAndQuery, completed, requested).expect(204);
+    expect(events).toEqual([expect.objectContaining({ status: 'completed', attemptId: 'att-1' })]);
   });
 });
