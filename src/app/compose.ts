@@ -14,7 +14,8 @@ import type { ZoneLookup } from '../engine/campaigns.js';
 import { realClock } from '../engine/clock.js';
 import type { Clock } from '../engine/clock.js';
 import { Engine, portalOfAttempt } from '../engine/dialer.js';
-import type { EngineOptions } from '../engine/dialer.js';
+import type { EngineLimits, EngineOptions } from '../engine/dialer.js';
+import { AccountSettingsSchema } from '../domain/settings.js';
 import { MemoryStore } from '../engine/store/memory-store.js';
 import { RedisStore } from '../engine/store/redis-store.js';
 import type { Store } from '../engine/store/store.js';
@@ -153,7 +154,16 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
   }
 
   const zones = overrides.zones ?? createNumberZoneLookup();
-  const campaigns = new CampaignService({ store, clock, zones, random });
+  // Account limits and settings come from the environment (one account per backend for now).
+  const account = AccountSettingsSchema.parse({
+    timeZone: env.ACCOUNT_TIME_ZONE,
+    defaultRegion: env.DEFAULT_REGION,
+  });
+  const limits: EngineLimits = {
+    account: { callsPerSecond: env.ACCOUNT_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
+    callerId: { callsPerSecond: env.CALLER_ID_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
+  };
+  const campaigns = new CampaignService({ store, clock, zones, random, account: () => account });
 
   // The engine is the carrier's event sink, and the carrier is the engine's telephony: bind late.
   let engine: Engine | null = null;
@@ -207,6 +217,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     random,
     observer: createMetricsObserver(metrics, logger),
     onError: (err: unknown) => logger.error({ err }, 'engine background loop error'),
+    limits: () => limits,
     ...overrides.engine,
   });
 

@@ -406,7 +406,7 @@ async function latencySection(results: Record<string, number>, notes: string[]) 
 
 async function maxSection(results: Record<string, number>) {
   // 3. most dial decisions per second: unthrottled pace, carrier answers at once
-  console.log('max dial decisions/s: unthrottled, 2 worker processes ...');
+  console.log('max dial decisions/s: unthrottled, 4 worker processes ...');
   const n = 20_000;
   const fast = await profiled('max', () =>
     run({
@@ -414,7 +414,7 @@ async function maxSection(results: Record<string, number>) {
       cps: 1_000_000,
       cap: 1_000_000,
       contacts: n,
-      workers: 2,
+      workers: 4,
       due: (_i, now) => now,
       answerDelay: () => 0,
       timeoutMs: 120_000,
@@ -422,7 +422,8 @@ async function maxSection(results: Record<string, number>) {
       accountCps: 1_000_000,
     }),
   );
-  const fastTimes = fast.dials.map((d) => d.grantedAt).sort((a, b) => a - b);
+  // a decision counts when its dial request reaches the carrier
+  const fastTimes = fast.dials.map((d) => d.at).sort((a, b) => a - b);
   // the middle 80% of the run: steady state, not the start-up and the tail
   const lo = Math.floor(fastTimes.length * 0.1);
   const hi = Math.floor(fastTimes.length * 0.9);

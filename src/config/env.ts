@@ -3,6 +3,7 @@
  * start-up with a message that names it and says what is expected.
  */
 import { z } from 'zod';
+import { IanaZoneSchema } from '../domain/settings.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -41,6 +42,31 @@ export const EnvSchema = z
     HUBSPOT_CLIENT_SECRET: z.string().min(10, 'expected the HubSpot app client secret').optional(),
     HUBSPOT_PORTAL_ID: z.string().regex(/^\d+$/, 'expected the numeric HubSpot portal id').default('0'),
     METRICS_ENABLED: bool.default(true),
+    /** Twilio account limits: calls per second and concurrent calls (the pacer's account level). */
+    ACCOUNT_CPS: z.coerce
+      .number({ message: 'expected the Twilio account calls per second, a number such as 1' })
+      .positive('expected a positive number of calls per second')
+      .max(1000, 'expected at most 1000 calls per second')
+      .default(1),
+    ACCOUNT_MAX_CONCURRENT: z.coerce
+      .number({ message: 'expected the most concurrent calls of the account, an integer such as 100' })
+      .int('expected a whole number of concurrent calls')
+      .min(1, 'expected at least 1 concurrent call')
+      .max(100_000)
+      .default(100),
+    /** Calls per second per caller-ID number (carriers flag numbers that dial faster). */
+    CALLER_ID_CPS: z.coerce
+      .number({ message: 'expected calls per second per caller ID, a number such as 1' })
+      .positive('expected a positive number of calls per second')
+      .max(1000, 'expected at most 1000 calls per second')
+      .default(1),
+    /** The account's zone: fallback for contacts without one, and the zone of scheduled starts. */
+    ACCOUNT_TIME_ZONE: IanaZoneSchema.default('America/New_York'),
+    /** Region used to read national numbers (CSV rows without +country code). */
+    DEFAULT_REGION: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 country code such as US')
+      .default('US'),
   })
   .superRefine((env, ctx) => {
     const need = (key: keyof typeof env, why: string) => {

@@ -27,6 +27,7 @@ export function rateLimitDelayMs(error: unknown, fallbackMs = 1000): number | un
 
 export type FinishedEvent = Extract<StoredEvent, { type: 'attempt.finished' }>;
 export type WrappedUpEvent = Extract<StoredEvent, { type: 'attempt.wrapped-up' }>;
+export type CorrectedEvent = Extract<StoredEvent, { type: 'attempt.corrected' }>;
 
 export function toCallRecord(event: FinishedEvent): CallRecord {
   return {
@@ -205,6 +206,18 @@ export function startWriteback(options: WritebackOptions): Writeback {
     return true;
   }
 
+  /** The real outcome of a call first recorded as lost (its final callback came late): update its record. */
+  async function handleCorrection(event: CorrectedEvent): Promise<boolean> {
+    const key = `corr:${event.id}`;
+    if (written.has(key)) return true;
+    const updated = await withRetry('updateCall', () =>
+      crm.updateCall(event.attemptId, { disposition: event.disposition, outcomeLabel: event.outcomeLabel }),
+    );
+    if (!updated) return false;
+    remember(key);
+    return true;
+  }
+
   async function handle(event: FinishedEvent): Promise<boolean> {
     if (written.has(event.attemptId)) return true;
     const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
@@ -220,14 +233,20 @@ export function startWriteback(options: WritebackOptions): Writeback {
     // Attempts whose record could not be written in this batch: their wrap-ups wait too, without a try.
     const deferredAttempts = new Set<string>();
     for (const event of batch) {
-      if (event.type !== 'attempt.finished' && event.type !== 'attempt.wrapped-up') {
+      if (
+        event.type !== 'attempt.finished' &&
+        event.type !== 'attempt.wrapped-up' &&
+        event.type !== 'attempt.corrected'
+      ) {
         skip.push(event.id);
         continue;
       }
       const done =
         event.type === 'attempt.finished'
           ? await handle(event)
-          : !deferredAttempts.has(event.attemptId) && (await handleWrapUp(event));
+          : event.type === 'attempt.corrected'
+            ? !deferredAttempts.has(event.attemptId) && (await handleCorrection(event))
+            : !deferredAttempts.has(event.attemptId) && (await handleWrapUp(event));
       if (done) {
         await eventLog.ack(portalId, group, [event.id]);
         stats.written += 1;
@@ -240,11 +259,33 @@ export function startWriteback(options: WritebackOptions): Writeback {
     if (skip.length) await eventLog.ack(portalId, group, skip);
   }
 
+  /**
+   * This consumer's own delivered-but-unacked entries, page by page. After a reconnect, a read whose reply was
+   * lost left its entries pending on us; without this they would wait claimIdleMs for the reclaim. Entries
+   * deferred again stay pending (the reclaim retries them later); the cursor moves past them.
+   */
+  async function drainOwnPending(): Promise<void> {
+    let afterId = '0';
+    while (!stopping) {
+      const batch = await eventLog.readPending(portalId, group, consumer, { afterId, count: batchSize });
+      if (batch.length === 0) return;
+      log.info({ count: batch.length }, 'handling entries delivered to this consumer but never acked');
+      await handleBatch(batch);
+      afterId = batch[batch.length - 1]!.id;
+    }
+  }
+
   const loop = (async () => {
-    await eventLog.ensureGroup(portalId, group);
     let lastClaim = Number.NEGATIVE_INFINITY;
+    // At start (a restart may reuse this consumer name) and after every error, before reading anything new.
+    let recover = true;
     while (!stopping) {
       try {
+        if (recover) {
+          await eventLog.ensureGroup(portalId, group);
+          await drainOwnPending();
+          recover = false;
+        }
         let batch: StoredEvent[] = [];
         if (clock.now() - lastClaim >= claimEveryMs) {
           lastClaim = clock.now();
@@ -261,6 +302,8 @@ export function startWriteback(options: WritebackOptions): Writeback {
         await handleBatch(batch);
       } catch (error) {
         // The event log itself failed (Redis restart): nothing was acked, so nothing is lost; try again shortly.
+        // A read whose reply was lost left entries pending on us: recover them first on the next turn.
+        recover = true;
         log.error({ err: error }, 'writeback loop error; retrying');
         await clock.sleep(Math.min(maxBackoffMs, 1000), abort.signal);
       }

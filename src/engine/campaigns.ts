@@ -46,7 +46,11 @@ export interface CampaignServiceOptions {
   random?: () => number;
   zones: ZoneLookup;
   account?: (portalId: string) => AccountSettings;
+  /** A scheduled start missed by more than this (ms) makes the campaign overdue instead (default 15 min). */
+  startGraceMs?: number;
 }
+
+export const DEFAULT_START_GRACE_MS = 15 * 60_000;
 
 export interface EnrollReport {
   enrolled: number;
@@ -61,6 +65,7 @@ export class CampaignService {
   private readonly random: () => number;
   private readonly zones: ZoneLookup;
   readonly account: (portalId: string) => AccountSettings;
+  private readonly startGraceMs: number;
 
   constructor(options: CampaignServiceOptions) {
     this.store = options.store;
@@ -68,6 +73,7 @@ export class CampaignService {
     this.random = options.random ?? Math.random;
     this.zones = options.zones;
     this.account = options.account ?? (() => DEFAULT_ACCOUNT);
+    this.startGraceMs = options.startGraceMs ?? DEFAULT_START_GRACE_MS;
   }
 
   async create(portalId: string, input: unknown, campaignId?: string): Promise<CampaignRecord> {
@@ -124,11 +130,13 @@ export class CampaignService {
     action: CampaignAction,
     why?: string,
   ): Promise<CampaignRecord> {
+    // Read once, outside the retry loop: enrollments only ever add contacts, never take the source away.
+    const hasContactSource = await this.hasContactSource(portalId, campaignId);
     return this.mutate(portalId, campaignId, (record) => {
       const now = this.clock.now();
       const startAt = record.settings.startAt ? Date.parse(record.settings.startAt) : undefined;
       const result = transition(record.status, action, {
-        hasContactSource: true,
+        hasContactSource,
         ...(startAt !== undefined ? { startAt } : {}),
         now,
       });
@@ -144,6 +152,52 @@ export class CampaignService {
       };
       return { record: { ...record, status: result.to }, events: [event] };
     });
+  }
+
+  /** A campaign may start only with contacts to call: at least one enrolled contact. */
+  async hasContactSource(portalId: string, campaignId: string): Promise<boolean> {
+    return (await this.store.enrollmentCounts(portalId, campaignId)).enrolled > 0;
+  }
+
+  /**
+   * Scheduled starts: a `scheduled` campaign whose start has come is started; one whose start passed more than
+   * the grace period ago (the backend was down then) is marked `overdue` for the manager to start by hand, so a
+   * campaign never starts hours late on its own. Safe from any number of workers: each move is one versioned
+   * save, and a worker that loses the race finds the move already made. Returns the next planned start.
+   */
+  async runScheduledStarts(
+    portalId: string,
+    records?: readonly CampaignRecord[],
+  ): Promise<{ started: string[]; overdue: string[]; nextStartAt: number | null }> {
+    const now = this.clock.now();
+    const result = { started: [] as string[], overdue: [] as string[], nextStartAt: null as number | null };
+    for (const record of records ?? (await this.store.listCampaigns(portalId))) {
+      if (record.status !== 'scheduled' || !record.settings.startAt) continue;
+      const startAt = Date.parse(record.settings.startAt);
+      if (startAt > now) {
+        result.nextStartAt = Math.min(result.nextStartAt ?? Infinity, startAt);
+        continue;
+      }
+      const late = now - startAt > this.startGraceMs;
+      try {
+        if (late) {
+          await this.act(
+            portalId,
+            record.campaignId,
+            'mark-overdue',
+            'the planned start passed while the dialer was not running',
+          );
+          result.overdue.push(record.campaignId);
+        } else {
+          await this.act(portalId, record.campaignId, 'start', 'scheduled start');
+          result.started.push(record.campaignId);
+        }
+      } catch (error) {
+        // Another worker moved it first, or it has no contacts yet (it turns overdue after the grace period).
+        if (!(error instanceof EngineInputError)) throw error;
+      }
+    }
+    return result;
   }
 
   private async mutate(
@@ -212,7 +266,8 @@ export class CampaignService {
         report.skipped.push({ contactId: v.contactId, row: v.row, reason: 'DNC' });
         continue;
       }
-      const candidateZones = v.zone ? [] : await this.zones.candidateZones(v.e164);
+      // Always the number's zones too: the legal hours hold wherever the callee may be, even with a CRM zone.
+      const candidateZones = await this.zones.candidateZones(v.e164);
       const ctx = leadContext(
         campaign.settings,
         account,

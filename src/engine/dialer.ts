@@ -10,33 +10,53 @@
  * callbacks until its lease ends, then is finalized as a technical error and the lead follows its retry policy.
  */
 import { randomBytes } from 'node:crypto';
+import { pickCallerId } from '../domain/caller-id.js';
 import { foldCallEvent, initialProgress, isFinal, toCallResult } from '../domain/call-progress.js';
 import type { CallProgress } from '../domain/call-progress.js';
+import { isFinalStatus } from '../domain/call.js';
 import { applyWrapUp, classifyOutcome } from '../domain/outcome.js';
 import type { Classification, WrapUp } from '../domain/outcome.js';
+import { legalRuleFor } from '../domain/legal.js';
 import { decideAfterAttempt, mayCallNow } from '../domain/policy.js';
 import { recordAttempt } from '../domain/retry.js';
+import { E164Schema } from '../domain/settings.js';
 import type { CampaignSettings } from '../domain/settings.js';
-import { localHour, resolveZones } from '../domain/windows.js';
+import { checkCallable, localHour, resolveZones } from '../domain/windows.js';
+import type { CalleeLocation } from '../domain/windows.js';
 import type { CallEvent, CallEventSink, CallFlow, DialRequest, Telephony } from '../telephony/telephony.js';
 import { TelephonyError } from '../telephony/telephony.js';
 import { suggestPaceAfterQueueing } from '../telephony/twilio/caller-id.js';
 import { EngineInputError } from './campaigns.js';
 import type { CampaignService, ZoneLookup } from './campaigns.js';
+import { ClickToCallRefusedError, ClickToCallSchema, manualCampaignSettings } from './click-to-call.js';
+import { normalizePhone } from '../domain/phone.js';
+import { EMPTY_HISTORY } from '../domain/retry.js';
+import { describeZodError } from '../domain/settings.js';
 import type { Clock } from './clock.js';
 import type { EngineEvent, LeadState } from './events.js';
-import { callingRules, historyOf, leadContext, locationOf, withHistory } from './lead-context.js';
+import { FINAL_LEAD_STATES } from './events.js';
+import {
+  callingRules,
+  historyOf,
+  leadContext,
+  locationOf,
+  withHistory,
+  withNumberDials,
+} from './lead-context.js';
+import { LruCache } from './lru.js';
 import { capacityPolicyFor } from './modes.js';
 import type { CapacityPolicies } from './modes.js';
 import { NOOP_OBSERVER } from './observer.js';
 import type { EngineObserver } from './observer.js';
 import type { LeadProgress } from './store/codec.js';
+import { decodeProgress } from './store/codec.js';
 import type {
   AttemptRecord,
   BatchCandidate,
   CampaignRecord,
   FinishResult,
   LeadView,
+  NumberLimits,
   PaceLevel,
   Store,
 } from './store/store.js';
@@ -88,6 +108,8 @@ export interface EngineOptions {
   onError?: (error: unknown) => void;
   /** In-process hooks for metrics and logs (default: none). */
   observer?: EngineObserver;
+  /** Agents' phone numbers (connect-to `agent`); numbers given to setAgentAvailable are used first. */
+  agentNumber?: AgentDirectory;
 }
 
 /** A carrier's warning about our dialing (Twilio queued calls placed above the account's rate). */
@@ -107,6 +129,8 @@ const BURST = 256;
 const SPREAD = 4;
 /** Expired leases are looked for at most this often (a lease is never shorter than seconds). */
 const REAP_EVERY_MS = 1000;
+/** A due scheduled start that could not be made (no contacts yet) is tried again at most this often. */
+const SCHEDULE_CHECK_EVERY_MS = 1000;
 /** How long a worker trusts its copy of the campaign list (a 'campaign' wake-up drops it at once). */
 const CAMPAIGN_CACHE_MS = 500;
 /** A finished call frees a slot; it wakes only workers that would otherwise sleep longer than this. */
@@ -118,6 +142,12 @@ const PACE_CUT_COOLDOWN_MS = 5000;
  * out on the dot, instead of a whole pass (a few round trips) late, which would pile up window after window.
  */
 const GRANT_AHEAD_MS = 30;
+/** DialRequest.notAfter: how late after its pacer slot a request may still reach the carrier. */
+const DIAL_DEADLINE_ALLOWANCE_MS = 2000;
+/** The reaper asks the carrier again this much later when it could not tell whether a call is still live. */
+const STATUS_RETRY_MS = 30_000;
+/** Numbers whose location is kept (a campaign's working set; each entry is a few hundred bytes). */
+const LOCATION_CACHE_SIZE = 50_000;
 
 /** A final status folded into the finish itself: the progress to save, over the revision it was folded from. */
 interface ProgressFold {
@@ -126,8 +156,21 @@ interface ProgressFold {
   events: EngineEvent[];
 }
 
+/** Random bytes per attempt id (12 base64url characters, 72 bits). */
+const ID_BYTES = 9;
+/** One randomBytes call per this many ids: a syscall and a buffer per dial showed up in profiles. */
+const IDS_PER_REFILL = 1000;
+let idPool = Buffer.alloc(0);
+let idPoolOffset = 0;
+
 export function newAttemptId(portalId: string): string {
-  return `a.${portalId}.${randomBytes(9).toString('base64url')}`;
+  if (idPoolOffset + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_BYTES * IDS_PER_REFILL);
+    idPoolOffset = 0;
+  }
+  const id = idPool.toString('base64url', idPoolOffset, idPoolOffset + ID_BYTES);
+  idPoolOffset += ID_BYTES;
+  return `a.${portalId}.${id}`;
 }
 
 export function portalOfAttempt(attemptId: string): string | null {
@@ -140,19 +183,79 @@ function flowKind(settings: CampaignSettings): 'connect' | 'reminder' | 'message
   return settings.gatherConfirmation ? 'reminder' : 'message';
 }
 
-function callFlow(settings: CampaignSettings, agentId?: string): CallFlow {
-  if (settings.dialMode.mode === 'message') {
-    return { kind: 'reminder', message: settings.message!, gather: settings.gatherConfirmation };
-  }
+/** Where a portal's agents answer: agent id -> E.164 (undefined when unknown). */
+export type AgentDirectory = (portalId: string, agentId: string) => string | undefined;
+
+/** The hidden per-portal campaign that carries reps' click-to-call attempts (see Engine.clickToCall). */
+export const MANUAL_CAMPAIGN_ID = 'manual';
+
+/** The connect-to target as phone numbers; an agent is looked up, and never put into <Number> as an id. */
+function connectTargets(
+  settings: CampaignSettings,
+  agentId: string | undefined,
+  agentNumber: ((agentId: string) => string | undefined) | undefined,
+): string[] {
   const to = settings.connectTo;
-  const targets =
-    to?.type === 'number'
-      ? [to.number]
-      : to?.type === 'hunt-group'
-        ? to.numbers
-        : [agentId ?? to?.agentId ?? ''];
-  return { kind: 'connect', targets };
+  if (to?.type === 'number') return [to.number];
+  if (to?.type === 'hunt-group') return to.numbers;
+  const id = agentId ?? to?.agentId;
+  const number = id !== undefined ? agentNumber?.(id) : undefined;
+  return number !== undefined && E164Schema.safeParse(number).success ? [number] : [];
 }
+
+/** What an answered call does in a campaign: the one rule for the engine's dials and Twilio's TwiML fetches. */
+export function callFlowFor(
+  settings: CampaignSettings,
+  agentId?: string,
+  agentNumber?: (agentId: string) => string | undefined,
+): CallFlow {
+  if (settings.dialMode.mode === 'message') {
+    // Key 2 of a reminder asks for a person: the campaign's connect-to target, when it has one.
+    const transferTo = settings.gatherConfirmation
+      ? connectTargets(settings, undefined, agentNumber)[0]
+      : undefined;
+    return {
+      kind: 'reminder',
+      message: settings.message!,
+      gather: settings.gatherConfirmation,
+      ...(transferTo !== undefined ? { transferTo } : {}),
+    };
+  }
+  return { kind: 'connect', targets: connectTargets(settings, agentId, agentNumber) };
+}
+
+/** The carrier request for a claimed attempt of a campaign. */
+export function dialRequestFor(
+  attempt: Pick<
+    AttemptRecord,
+    'attemptId' | 'portalId' | 'campaignId' | 'contactId' | 'to' | 'from' | 'agentId'
+  >,
+  settings: CampaignSettings,
+  agents?: AgentDirectory,
+): DialRequest {
+  // A click-to-call attempt rings the rep first (kept in agentId), then the contact (the attempt's number).
+  const manual = attempt.campaignId === MANUAL_CAMPAIGN_ID && attempt.agentId !== undefined;
+  return {
+    attemptId: attempt.attemptId,
+    portalId: attempt.portalId,
+    campaignId: attempt.campaignId,
+    contactId: attempt.contactId,
+    to: manual ? attempt.agentId! : attempt.to,
+    from: attempt.from,
+    flow: manual
+      ? { kind: 'click-to-call', contactNumber: attempt.to }
+      : callFlowFor(settings, attempt.agentId, agents && ((id) => agents(attempt.portalId, id))),
+    amd: settings.amd,
+    ringTimeoutSec: settings.ringTimeoutSec,
+    record: settings.record,
+  };
+}
+
+/**
+ * Lets timers and I/O callbacks run. A memory store answers in microtasks, so without this a busy worker would
+ * run pass after pass and starve the carrier's callbacks (whose leases meanwhile run out).
+ */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Field-by-field equality of two folded progresses (no JSON of the whole record on the callback path). */
 function sameProgress(a: CallProgress, b: CallProgress): boolean {
@@ -236,6 +339,14 @@ export class Engine implements CallEventSink {
   private readonly campaignCache = new Map<string, { at: number; record: CampaignRecord }>();
   /** Per portal/campaign: when the pace was last lowered after a carrier warning. */
   private readonly lastPaceCut = new Map<string, number>();
+  /** Where a number is (parse + zone lookup): a pure function of `e164|zone`, needed on every dial. */
+  private readonly locations = new LruCache<string, CalleeLocation>(LOCATION_CACHE_SIZE);
+  /** Per portal: a due scheduled start is tried at most this often (one that cannot start waits for overdue). */
+  private readonly nextStartCheckAt = new Map<string, number>();
+  /** Agent phones given to setAgentAvailable in this process (`portal/agent` -> E.164). */
+  private readonly agentPhones = new Map<string, string>();
+  /** Agent id -> phone number: this process's setAgentAvailable numbers, then the configured directory. */
+  readonly agentNumber: AgentDirectory;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -248,6 +359,9 @@ export class Engine implements CallEventSink {
     this.timings = { ...DEFAULT_TIMINGS, ...options.timings };
     this.capacity = options.capacity ?? {};
     this.observer = options.observer ?? NOOP_OBSERVER;
+    const directory = options.agentNumber;
+    this.agentNumber = (portalId, agentId) =>
+      this.agentPhones.get(`${portalId}/${agentId}`) ?? directory?.(portalId, agentId);
     const onError = options.onError ?? ((e: unknown) => console.error('engine error', e));
     this.onError = (error) => {
       this.observer.error(error);
@@ -290,6 +404,8 @@ export class Engine implements CallEventSink {
           next = this.clock.now() + 1000;
         }
         if (stop.aborted) break;
+        // Always one macrotask between passes: a wake-up or "more work now" must not starve timers and I/O.
+        await yieldToEventLoop();
         const wait = next - this.clock.now();
         if (wait > 0) await waker.sleep(Math.min(wait, 60_000), stop);
       }
@@ -308,6 +424,7 @@ export class Engine implements CallEventSink {
     }
     next = Math.min(next, this.nextReapAt.get(portalId)!);
     const campaigns = await this.listCampaigns(portalId);
+    next = Math.min(next, await this.runScheduledStarts(portalId, campaigns));
     for (const campaign of campaigns) {
       if (stop?.aborted) break;
       if (campaign.status !== 'active') continue;
@@ -367,11 +484,7 @@ export class Engine implements CallEventSink {
   }
 
   private chooseCallerId(settings: CampaignSettings, to: string): string {
-    if (settings.callerIdStrategy === 'local-presence' && to.startsWith('+1')) {
-      const local = settings.callerIds.find((c) => c.slice(0, 5) === to.slice(0, 5));
-      if (local) return local;
-    }
-    return settings.callerIds[this.callerIdTurn++ % settings.callerIds.length]!;
+    return pickCallerId(settings.callerIds, to, settings.callerIdStrategy, this.callerIdTurn++);
   }
 
   /**
@@ -396,11 +509,20 @@ export class Engine implements CallEventSink {
       if (!due.length && offset > 0) due = await this.store.peekDue(portalId, campaignId, now, BATCH);
       if (!due.length) return (await this.store.nextDueAt(portalId, campaignId)) ?? Infinity;
       const byCallerId = new Map<string, BatchCandidate[]>();
+      /** Per attempt: when the callee's open window ends (the dial's deadline). */
+      const windowEnds = new Map<string, number>();
+      // one read for the batch: the numbers' dials by every campaign of the portal
+      const numberDials = await this.store.recentDials(
+        portalId,
+        due.map((l) => l.e164),
+        now,
+      );
       for (const lead of due) {
-        if ((await this.preDialCheck(campaign, lead, now)) !== 'ok') continue;
+        if ((await this.preDialCheck(campaign, lead, now, numberDials.get(lead.e164))) !== 'ok') continue;
         const from = this.chooseCallerId(settings, lead.e164);
         const attemptId = newAttemptId(portalId);
         const localHour = await this.localHourOf(campaign, lead, now);
+        windowEnds.set(attemptId, await this.openUntil(campaign, lead));
         const started: EngineEvent = {
           type: 'attempt.started',
           portalId,
@@ -421,6 +543,7 @@ export class Engine implements CallEventSink {
           from,
           ...(localHour !== undefined ? { localHour } : {}),
           started,
+          numberLimits: await this.numberLimitsFor(campaign, lead),
         });
         byCallerId.set(from, group);
       }
@@ -441,7 +564,7 @@ export class Engine implements CallEventSink {
         });
         for (const attempt of result.granted) {
           dials++;
-          this.track(this.sendToCarrier(campaign, attempt));
+          this.track(this.sendToCarrier(campaign, attempt, windowEnds.get(attempt.attemptId)));
         }
         for (const d of result.denied) if (d.reason === 'changed' || d.reason === 'not-due') contended++;
         if (!result.stop) continue;
@@ -457,6 +580,8 @@ export class Engine implements CallEventSink {
         return until;
       }
       spread = contended > 0;
+      // A batch is a lot of work on a memory store: let callbacks and timers in before the next one.
+      await yieldToEventLoop();
     }
     return this.clock.now();
   }
@@ -490,9 +615,15 @@ export class Engine implements CallEventSink {
     this.inFlight.add(wrapped);
   }
 
-  private async locationFor(lead: { e164: string; zone?: string }) {
-    const candidates = lead.zone ? [] : await this.zones.candidateZones(lead.e164);
-    return locationOf(lead.e164, lead.zone, candidates);
+  private async locationFor(lead: { e164: string; zone?: string }): Promise<CalleeLocation> {
+    const key = `${lead.e164}|${lead.zone ?? ''}`;
+    const cached = this.locations.get(key);
+    if (cached) return cached;
+    // Always the number's zones too: the legal hours hold wherever the callee may be, even with a CRM zone.
+    const candidates = await this.zones.candidateZones(lead.e164);
+    const location = locationOf(lead.e164, lead.zone, candidates);
+    this.locations.set(key, location);
+    return location;
   }
 
   private async localHourOf(campaign: CampaignRecord, lead: { e164: string; zone?: string }, at: number) {
@@ -501,17 +632,50 @@ export class Engine implements CallEventSink {
     return zone ? localHour(at, zone) : undefined;
   }
 
-  /** The domain's "may I call now?" right before the claim; a refused lead moves to when it may. */
-  private async preDialCheck(campaign: CampaignRecord, lead: LeadView, now: number): Promise<'ok' | 'moved'> {
+  /**
+   * The number's portal-wide limits for this campaign (the callee's legal 24 h cap, the campaign's minimum gap),
+   * enforced by the store over every campaign's dials.
+   */
+  private async numberLimitsFor(
+    campaign: CampaignRecord,
+    lead: { e164: string; zone?: string },
+  ): Promise<NumberLimits> {
+    const location = await this.locationFor(lead);
+    const maxPer24h = legalRuleFor(location.country, location.subdivision).maxCallsPer24h;
+    return {
+      minGapMs: campaign.settings.retry.minGapMinutes * 60_000,
+      ...(maxPer24h !== undefined ? { maxPer24h } : {}),
+    };
+  }
+
+  /**
+   * The domain's "may I call now?" right before the claim; a refused lead moves to when it may. `numberDials`:
+   * the portal-wide recent dials of the lead's number (every campaign's), counted with the lead's own.
+   */
+  private async preDialCheck(
+    campaign: CampaignRecord,
+    lead: LeadView,
+    now: number,
+    numberDials: readonly number[] = [],
+  ): Promise<'ok' | 'moved'> {
     const account = this.campaigns.account(campaign.portalId);
     const ctx = leadContext(
       campaign.settings,
       account,
       await this.locationFor(lead),
-      historyOf(lead.progress),
+      withNumberDials(historyOf(lead.progress), numberDials),
     );
     const verdict = mayCallNow(now, ctx);
     if (verdict.ok) return 'ok';
+    if (
+      (verdict.reason === 'MIN_GAP' || verdict.reason === 'DAILY_CAP') &&
+      numberDials.length > 0 &&
+      mayCallNow(now, { ...ctx, history: historyOf(lead.progress) }).ok
+    ) {
+      // Held back only by other campaigns' dials: the claim decides atomically (a DNC or removal blocks the
+      // lead at once, else the number limit moves it to its earliest time; the next check fits it in the window).
+      return 'ok';
+    }
     const { portalId, campaignId } = campaign;
     if (verdict.nextAt !== null) {
       await this.store.reschedule(portalId, campaignId, lead.contactId, lead.rev, verdict.nextAt);
@@ -534,37 +698,127 @@ export class Engine implements CallEventSink {
   }
 
   /** The attempt is already dial-requested (durable): hand it to the carrier, then record its call id. */
-  private async sendToCarrier(campaign: CampaignRecord, attempt: AttemptRecord): Promise<void> {
+  private async sendToCarrier(
+    campaign: CampaignRecord,
+    attempt: AttemptRecord,
+    openUntil?: number,
+  ): Promise<void> {
     const { portalId, campaignId, settings } = campaign;
-    const request: DialRequest = {
-      attemptId: attempt.attemptId,
-      portalId,
-      campaignId,
-      contactId: attempt.contactId,
-      to: attempt.to,
-      from: attempt.from,
-      flow: callFlow(settings, attempt.agentId),
-      amd: settings.amd,
-      ringTimeoutSec: settings.ringTimeoutSec,
-      record: settings.record,
-    };
+    const windowEnd = await this.windowEndFor(campaign, attempt, openUntil);
+    const request = dialRequestFor(attempt, settings, this.agentNumber);
     await this.waitForSlot(attempt.notBefore);
     this.observer.dialPlaced(portalId, campaignId);
-    try {
-      const { providerCallId } = await this.dialNow(attempt, request);
-      await this.store.markDialed(portalId, attempt.attemptId, providerCallId);
-    } catch (error) {
-      // The carrier refused (or we cannot know): this attempt id is spent, never dialed again.
-      const code = error instanceof TelephonyError ? error.code : undefined;
-      const failed = foldCallEvent(initialProgress(), {
-        type: 'status',
-        attemptId: attempt.attemptId,
-        providerCallId: '',
-        status: 'failed',
-        ...(code !== undefined ? { errorCode: code } : {}),
-        at: this.clock.now(),
+    await this.placeCall(campaign, attempt, { ...request, notAfter: this.dialDeadline(attempt, windowEnd) });
+  }
+
+  /**
+   * The carrier must not place the call after the callee's open window ends, nor more than a moment after
+   * it is first sent (its pacer slot, or now when the worker is late: the send time is what the rate window
+   * recorded), so a retry inside the adapter can neither land outside the window nor burst the rate.
+   */
+  private dialDeadline(attempt: AttemptRecord, windowEnd: number): number {
+    const slot = attempt.notBefore ?? attempt.dialRequestedAt ?? this.clock.now();
+    return Math.min(windowEnd, Math.max(slot, this.clock.now()) + DIAL_DEADLINE_ALLOWANCE_MS);
+  }
+
+  /** When the callee's current open window ends (from the dispatch's read, or the lead read now). */
+  private async windowEndFor(campaign: CampaignRecord, attempt: AttemptRecord, openUntil?: number) {
+    let until = openUntil;
+    if (until === undefined) {
+      const lead = await this.store.getLead(campaign.portalId, attempt.campaignId, attempt.contactId);
+      until = await this.openUntil(campaign, {
+        e164: attempt.to,
+        ...(lead?.zone ? { zone: lead.zone } : {}),
       });
-      await this.finalize(attempt.portalId, attempt.attemptId, failed, 'dial-error');
+    }
+    return until;
+  }
+
+  /** When the callee's current open window ends (now, when it is closed: such a dial must not go out). */
+  private async openUntil(campaign: CampaignRecord, lead: { e164: string; zone?: string }): Promise<number> {
+    const now = this.clock.now();
+    const rules = callingRules(campaign.settings, this.campaigns.account(campaign.portalId));
+    const openness = checkCallable(now, rules, await this.locationFor(lead));
+    return openness.open ? openness.until : now;
+  }
+
+  /** Sends the request; a dial that returned a call id is never finalized here, whatever happens after. */
+  private async placeCall(campaign: CampaignRecord, attempt: AttemptRecord, request: DialRequest) {
+    let providerCallId: string;
+    try {
+      ({ providerCallId } = await this.dialNow(attempt, request));
+    } catch (error) {
+      await this.afterDialError(campaign, attempt, error);
+      return;
+    }
+    // The call exists: if this write fails, its callbacks still fold by attempt id and the lease still ends.
+    await this.store.markDialed(campaign.portalId, attempt.attemptId, providerCallId);
+  }
+
+  /**
+   * A dial without a call id. Only a refusal the carrier certainly gave finishes the attempt now (a spent
+   * attempt id, never dialed again). Not dialed (its deadline passed before it was sent): the lead goes back to
+   * the queue and no attempt is counted. Maybe sent (a reply lost on the way back, or an error that says
+   * nothing): the call may be ringing, so the attempt stays dial-requested, holding the contact, until its
+   * lease ends and the reaper decides.
+   */
+  private async afterDialError(campaign: CampaignRecord, attempt: AttemptRecord, error: unknown) {
+    if (error instanceof TelephonyError && error.notDialed) {
+      await this.requeueNotDialed(campaign, attempt);
+      return;
+    }
+    if (!(error instanceof TelephonyError) || error.maybeSent) {
+      this.onError(error);
+      return;
+    }
+    const failed = foldCallEvent(initialProgress(), {
+      type: 'status',
+      attemptId: attempt.attemptId,
+      providerCallId: '',
+      status: 'failed',
+      ...(error.code !== undefined ? { errorCode: error.code } : {}),
+      at: this.clock.now(),
+    });
+    await this.finalize(attempt.portalId, attempt.attemptId, failed, 'dial-error');
+  }
+
+  /**
+   * Ends a dial-requested attempt the carrier was never asked to place: the lead's history is left as it was
+   * before the claim (nothing counted), it is due again now (the pre-dial check then moves it to its next
+   * opening), and its locks and slots are freed in the same atomic finish.
+   */
+  private async requeueNotDialed(campaign: CampaignRecord, attempt: AttemptRecord) {
+    const { portalId, campaignId } = campaign;
+    for (let tries = 0; tries < 10; tries++) {
+      const current = await this.store.getAttempt(portalId, attempt.attemptId);
+      if (!current || current.state === 'finished') return;
+      const lead = await this.store.getLead(portalId, campaignId, attempt.contactId);
+      if (!lead) return;
+      const prior = current.priorLead ? decodeProgress(current.priorLead) : null;
+      const restored: LeadProgress = prior ?? { ...lead.progress, state: 'queued' };
+      const now = this.clock.now();
+      const result = await this.store.finishAttempt({
+        portalId,
+        attemptId: current.attemptId,
+        now,
+        lead: FINAL_LEAD_STATES.includes(restored.state) ? { ...restored, state: 'retrying' } : restored,
+        nextAt: now,
+        events: [
+          {
+            type: 'attempt.status',
+            portalId,
+            campaignId,
+            attemptId: current.attemptId,
+            contactId: current.contactId,
+            status: 'canceled',
+            at: now,
+          },
+        ],
+        summary: JSON.stringify({ why: 'not-dialed' }),
+        ...(current.wrapUp !== undefined ? { wrapUp: current.wrapUp } : {}),
+        attempt: current,
+      });
+      if (result !== 'stale-wrap-up' && result !== 'stale-progress') return;
     }
   }
 
@@ -597,13 +851,20 @@ export class Engine implements CallEventSink {
 
   // ------------------------------------------------------------------ call events
 
-  /** Idempotent and order-tolerant: duplicates and late events after the finish are ignored. */
+  /**
+   * Idempotent and order-tolerant: duplicates and late events after the finish are ignored, except a final
+   * status of an attempt finished as lost, which corrects its CRM record.
+   */
   async handleCallEvent(event: CallEvent): Promise<void> {
     const portalId = portalOfAttempt(event.attemptId);
     if (!portalId) return;
     for (;;) {
       const attempt = await this.store.getAttempt(portalId, event.attemptId);
-      if (!attempt || attempt.state === 'finished') return;
+      if (!attempt) return;
+      if (attempt.state === 'finished') {
+        await this.correctLostAttempt(attempt, event);
+        return;
+      }
       const before: CallProgress = attempt.progress ? JSON.parse(attempt.progress) : initialProgress();
       const after = foldCallEvent(before, event);
       const now = this.clock.now();
@@ -865,16 +1126,109 @@ export class Engine implements CallEventSink {
         continue;
       }
       const progress: CallProgress | null = attempt.progress ? JSON.parse(attempt.progress) : null;
-      await this.finalize(
-        portalId,
-        attemptId,
-        progress,
-        progress && isFinal(progress) ? 'amd-grace' : 'lost',
-        attempt,
-      );
+      if (progress && isFinal(progress)) {
+        await this.finalize(portalId, attemptId, progress, 'amd-grace', attempt);
+        continue;
+      }
+      if (await this.askCarrier(attempt, progress, now)) continue;
+      await this.finalize(portalId, attemptId, progress, 'lost', attempt);
     }
     await this.reportQueueDepths(portalId);
     return (await this.store.nextLeaseExpiry(portalId)) ?? Infinity;
+  }
+
+  /**
+   * Before a silent call is presumed lost, asks the carrier (when the adapter can and the call id is known):
+   * a final status found there is handled as its callback would have been; a call still queued, ringing or
+   * live keeps its contact and slots, its lease extended by another silence period; a carrier that cannot
+   * answer is asked again shortly. Returns false when the call is to be finalized as lost: the carrier does not
+   * know it, or it has been silent longer than the longest call.
+   */
+  private async askCarrier(attempt: AttemptRecord, progress: CallProgress | null, now: number) {
+    const callId = attempt.providerCallId || progress?.providerCallId;
+    if (!this.telephony.fetchStatus || !callId) return false;
+    const placedAt = attempt.dialRequestedAt ?? attempt.claimedAt;
+    if (now - placedAt > this.timings.maxCallDurationMs) return false;
+    const current = progress ?? initialProgress();
+    let lease = now + STATUS_RETRY_MS;
+    let folded = current;
+    try {
+      const snapshot = await this.telephony.fetchStatus(callId);
+      if (!snapshot) return false;
+      const event: CallEvent = {
+        type: 'status',
+        attemptId: attempt.attemptId,
+        providerCallId: callId,
+        status: snapshot.status,
+        ...(snapshot.durationSec !== undefined ? { durationSec: snapshot.durationSec } : {}),
+        ...(snapshot.errorCode !== undefined ? { errorCode: snapshot.errorCode } : {}),
+        ...(snapshot.sipResponseCode !== undefined ? { sipResponseCode: snapshot.sipResponseCode } : {}),
+        at: now,
+      };
+      if (snapshot.answeredBy !== undefined && attempt.amd) {
+        await this.handleCallEvent({
+          type: 'amd',
+          attemptId: attempt.attemptId,
+          providerCallId: callId,
+          answeredBy: snapshot.answeredBy,
+          at: now,
+        });
+      }
+      if (isFinalStatus(snapshot.status)) {
+        await this.handleCallEvent(event);
+        return true;
+      }
+      folded = foldCallEvent(current, event);
+      lease = now + this.timings.callbackSilenceMs;
+    } catch (error) {
+      this.onError(error);
+    }
+    const fresh = (await this.store.getAttempt(attempt.portalId, attempt.attemptId)) ?? attempt;
+    if (fresh.state === 'finished') return true;
+    const base: CallProgress = fresh.progress ? JSON.parse(fresh.progress) : current;
+    const next = fresh.rev === attempt.rev ? folded : base;
+    await this.store.saveProgress(
+      attempt.portalId,
+      attempt.attemptId,
+      fresh.rev,
+      JSON.stringify(next),
+      lease,
+      [],
+      fresh.levels,
+    );
+    return true;
+  }
+
+  /**
+   * A callback for an attempt already finished. Finished as lost (no final status folded), its real final
+   * status is news: an `attempt.corrected` event carries it to the CRM record. The lead is left as decided
+   * then. Repeated late callbacks append the same correction again, which its consumers apply idempotently.
+   */
+  private async correctLostAttempt(attempt: AttemptRecord, event: CallEvent) {
+    const before: CallProgress | null = attempt.progress ? JSON.parse(attempt.progress) : null;
+    if (before && isFinal(before)) return;
+    const after = foldCallEvent(before ?? initialProgress(), event);
+    if (!isFinal(after) || after.status === 'none') return;
+    const { portalId, campaignId } = attempt;
+    const campaign = await this.campaignFor(portalId, campaignId);
+    if (!campaign) return;
+    const c = this.classify(campaign.settings, after, 0);
+    const providerCallId = after.providerCallId || attempt.providerCallId;
+    await this.store.append(portalId, {
+      type: 'attempt.corrected',
+      portalId,
+      campaignId,
+      attemptId: attempt.attemptId,
+      contactId: attempt.contactId,
+      to: attempt.to,
+      status: after.status,
+      durationSec: after.durationSec ?? 0,
+      disposition: c.disposition,
+      category: c.category,
+      outcomeLabel: c.label,
+      ...(providerCallId ? { providerCallId } : {}),
+      at: this.clock.now(),
+    });
   }
 
   /** One ZCARD per active campaign, from the reaper's pass (at most once a second). */
@@ -888,7 +1242,20 @@ export class Engine implements CallEventSink {
 
   // ------------------------------------------------------------------ preview mode and agents
 
-  setAgentAvailable(portalId: string, campaignId: string, agentId: string, available: boolean) {
+  /** `number`: where the agent answers (E.164), for connect-to `agent`; kept in this process. */
+  async setAgentAvailable(
+    portalId: string,
+    campaignId: string,
+    agentId: string,
+    available: boolean,
+    number?: string,
+  ) {
+    if (number !== undefined) {
+      const parsed = E164Schema.safeParse(number);
+      if (!parsed.success)
+        throw new EngineInputError(`agent ${agentId} number: ${parsed.error.issues[0]!.message}`);
+      this.agentPhones.set(`${portalId}/${agentId}`, parsed.data);
+    }
     return this.store.setAgentAvailable(portalId, campaignId, agentId, available);
   }
 
@@ -906,7 +1273,8 @@ export class Engine implements CallEventSink {
       const due = await this.store.peekDue(portalId, campaignId, now, PEEK);
       if (!due.length) return null;
       const lead = due[Math.floor(this.random() * due.length)]!;
-      if ((await this.preDialCheck(campaign, lead, now)) !== 'ok') continue;
+      const numberDials = await this.store.recentDials(portalId, [lead.e164], now);
+      if ((await this.preDialCheck(campaign, lead, now, numberDials.get(lead.e164))) !== 'ok') continue;
       const claim = await this.store.claim({
         portalId,
         campaignId,
@@ -921,6 +1289,7 @@ export class Engine implements CallEventSink {
         amd: campaign.settings.amd.detection !== 'off',
         agentId,
         localHour: await this.localHourOf(campaign, lead, now),
+        numberLimits: await this.numberLimitsFor(campaign, lead),
       });
       if (claim.ok) {
         const a = claim.attempt;
@@ -931,7 +1300,11 @@ export class Engine implements CallEventSink {
     return null;
   }
 
-  /** The rep dials the previewed lead: pacer slots are taken now. */
+  /**
+   * The rep dials the previewed lead: pacer slots are taken now. The claim may be up to previewTimeoutSec old,
+   * so the domain's "may I call now?" (window, legal hours, gap, cap) runs again here and the store re-checks
+   * the rest atomically with the mark; a refused claim goes back to the queue (or to when it may be called).
+   */
   async dialPreview(
     portalId: string,
     claimId: string,
@@ -941,6 +1314,26 @@ export class Engine implements CallEventSink {
       return { ok: false, reason: 'claim expired or already used' };
     const campaign = await this.campaigns.get(portalId, attempt.campaignId);
     const now = this.clock.now();
+    const lead = await this.store.getLead(portalId, attempt.campaignId, attempt.contactId);
+    if (lead) {
+      const numberDials = await this.store.recentDials(portalId, [attempt.to], now);
+      const ctx = leadContext(
+        campaign.settings,
+        this.campaigns.account(portalId),
+        await this.locationFor(lead),
+        withNumberDials(historyOf(lead.progress), numberDials.get(attempt.to) ?? []),
+      );
+      const verdict = mayCallNow(now, ctx);
+      if (!verdict.ok) {
+        // a lead that may never be called again is failed by the next claim's pre-dial check
+        await this.store.requeueClaimed(portalId, claimId, verdict.nextAt ?? now, now);
+        return {
+          ok: false,
+          reason: verdict.reason,
+          ...(verdict.nextAt !== null ? { waitMs: verdict.nextAt - now } : {}),
+        };
+      }
+    }
     // attempt.started goes in the same atomic step as the mark: a re-sent mark cannot append it twice
     const started: EngineEvent = {
       type: 'attempt.started',
@@ -958,12 +1351,25 @@ export class Engine implements CallEventSink {
     const pace = this.paceLevels(portalId, attempt.from);
     let marked: Awaited<ReturnType<Store['markDialRequested']>>;
     try {
-      marked = await this.store.markDialRequested(portalId, claimId, now, leaseUntil, [started], pace);
+      marked = await this.store.markDialRequested(
+        portalId,
+        claimId,
+        now,
+        leaseUntil,
+        [started],
+        pace,
+        await this.numberLimitsFor(campaign, lead ?? { e164: attempt.to }),
+      );
     } catch (error) {
       // the reply may be lost after the mark ran: then the attempt is ours to dial
       const after = await this.store.getAttempt(portalId, claimId).catch(() => null);
       if (after?.state !== 'dial-requested' || after.dialRequestedAt !== now) throw error;
       marked = { ok: true };
+    }
+    if (!marked.ok && marked.reason !== 'paced' && marked.reason !== 'not-claimed') {
+      // refused for good (DNC, removed, paused, expired, ...): the claim is undone, the next claim decides
+      const at = marked.reason === 'number-limit' ? now + (marked.waitMs ?? 0) : now;
+      await this.store.requeueClaimed(portalId, claimId, at, now);
     }
     if (!marked.ok)
       return {
@@ -980,33 +1386,12 @@ export class Engine implements CallEventSink {
 
   private async dialAfterMark(campaign: CampaignRecord, attempt: AttemptRecord) {
     const { portalId, campaignId, settings } = campaign;
+    const windowEnd = await this.windowEndFor(campaign, attempt);
     this.observer.dialPlaced(portalId, campaignId);
-    try {
-      const { providerCallId } = await this.dialNow(attempt, {
-        attemptId: attempt.attemptId,
-        portalId,
-        campaignId,
-        contactId: attempt.contactId,
-        to: attempt.to,
-        from: attempt.from,
-        flow: callFlow(settings, attempt.agentId),
-        amd: settings.amd,
-        ringTimeoutSec: settings.ringTimeoutSec,
-        record: settings.record,
-      });
-      await this.store.markDialed(portalId, attempt.attemptId, providerCallId);
-    } catch (error) {
-      const code = error instanceof TelephonyError ? error.code : undefined;
-      const failed = foldCallEvent(initialProgress(), {
-        type: 'status',
-        attemptId: attempt.attemptId,
-        providerCallId: '',
-        status: 'failed',
-        ...(code !== undefined ? { errorCode: code } : {}),
-        at: this.clock.now(),
-      });
-      await this.finalize(portalId, attempt.attemptId, failed, 'dial-error');
-    }
+    await this.placeCall(campaign, attempt, {
+      ...dialRequestFor(attempt, settings, this.agentNumber),
+      notAfter: this.dialDeadline(attempt, windowEnd),
+    });
   }
 
   /** The rep skips the previewed lead: it goes back to the queue untouched. */
@@ -1157,5 +1542,187 @@ export class Engine implements CallEventSink {
     });
     this.observer.paceLowered(portalId, campaignId, fromCps, toCps, reason);
     return { portalId, campaignId, fromCps, toCps };
+  }
+
+  // ------------------------------------------------------------------ scheduled starts
+
+  /**
+   * Starts (or marks overdue) the scheduled campaigns whose start has come, from the list the pass already read.
+   * Returns when the pass must run again for the next planned start: workers sleep until then, no polling.
+   */
+  private async runScheduledStarts(portalId: string, campaigns: readonly CampaignRecord[]): Promise<number> {
+    const now = this.clock.now();
+    let planned = Infinity;
+    let due = false;
+    for (const c of campaigns) {
+      if (c.status !== 'scheduled' || !c.settings.startAt) continue;
+      const startAt = Date.parse(c.settings.startAt);
+      if (startAt > now) planned = Math.min(planned, startAt);
+      else due = true;
+    }
+    if (!due) return planned;
+    const checkAt = this.nextStartCheckAt.get(portalId) ?? -Infinity;
+    if (now < checkAt) return Math.min(planned, checkAt);
+    this.nextStartCheckAt.set(portalId, now + SCHEDULE_CHECK_EVERY_MS);
+    const moved = await this.campaigns.runScheduledStarts(portalId, campaigns);
+    if (moved.started.length || moved.overdue.length) {
+      this.forgetCampaigns(portalId);
+      return now; // a started campaign dials on the very next pass
+    }
+    return Math.min(planned, now + SCHEDULE_CHECK_EVERY_MS);
+  }
+
+  // ------------------------------------------------------------------ click-to-call
+
+  /**
+   * A rep's manual call from the dialer card: rings the rep (`repPhone`), then the contact with `callerId`.
+   * Refused with a ClickToCallRefusedError when the number is DNC, a call to the contact or the number is live
+   * in any campaign, or it is outside the legal hours in any zone the callee may be in (a campaign's window does
+   * not apply to a manual call; the law does). The call's events follow the contact leg and its outcome is one
+   * attempt.finished, like any attempt.
+   */
+  async clickToCall(
+    portalId: string,
+    input: unknown,
+  ): Promise<{ attemptId: string; contactId: string; to: string }> {
+    const parsed = ClickToCallSchema.safeParse(input);
+    if (!parsed.success)
+      throw new EngineInputError(`invalid click-to-call: ${describeZodError(parsed.error)}`);
+    const { contactId, callerId, timeZone } = parsed.data;
+    const account = this.campaigns.account(portalId);
+    const phone = normalizePhone(parsed.data.phone, account.defaultRegion);
+    if (!phone.ok) throw new EngineInputError(`phone: not a callable number (${phone.reason})`);
+    const rep = normalizePhone(parsed.data.repPhone, account.defaultRegion);
+    if (!rep.ok) throw new EngineInputError(`repPhone: not a callable number (${rep.reason})`);
+    const e164 = phone.phone.e164;
+    const now = this.clock.now();
+
+    if (await this.store.isDoNotCall(portalId, e164))
+      throw new ClickToCallRefusedError('DNC', `${contactId}: the number is on the do-not-call list`);
+    const campaign = await this.manualCampaign(portalId, callerId, rep.phone.e164);
+    const location = await this.locationFor({ e164, ...(timeZone ? { zone: timeZone } : {}) });
+    const verdict = mayCallNow(now, leadContext(campaign.settings, account, location, EMPTY_HISTORY));
+    if (!verdict.ok) {
+      const reason = verdict.reason === 'NO_ZONE' ? 'NO_ZONE' : 'LEGAL_HOURS';
+      throw new ClickToCallRefusedError(
+        reason,
+        `${contactId}: outside the legal calling hours in the callee's time zone` +
+          (verdict.nextAt !== null ? ` (callable from ${new Date(verdict.nextAt).toISOString()})` : ''),
+      );
+    }
+
+    const lead = await this.manualLead(portalId, contactId, e164, timeZone, now);
+    const claim = await this.store.claim({
+      portalId,
+      campaignId: MANUAL_CAMPAIGN_ID,
+      contactId,
+      expectRev: lead.rev,
+      attemptId: newAttemptId(portalId),
+      from: callerId,
+      now,
+      leaseUntil: now + this.timings.claimLeaseMs,
+      maxLive: null,
+      busyRetryMs: this.timings.busyRetryMs,
+      amd: false,
+      // the rep's phone, rung first (see dialRequestFor)
+      agentId: rep.phone.e164,
+      localHour: await this.localHourOf(campaign, lead, now),
+    });
+    if (!claim.ok) {
+      if (claim.reason === 'dnc')
+        throw new ClickToCallRefusedError('DNC', `${contactId}: the number is on the do-not-call list`);
+      if (claim.reason === 'contact-busy' || claim.reason === 'changed' || claim.reason === 'not-due')
+        throw new ClickToCallRefusedError('LIVE_ATTEMPT', `${contactId}: a call to this contact is live`);
+      throw new EngineInputError(`${contactId}: cannot call this contact (${claim.reason})`);
+    }
+    const dialed = await this.dialPreview(portalId, claim.attempt.attemptId);
+    if (!dialed.ok) {
+      await this.skipPreview(portalId, claim.attempt.attemptId);
+      const reason =
+        dialed.reason === 'paced'
+          ? 'RATE_LIMITED'
+          : dialed.reason === 'LEGAL_HOURS' || dialed.reason === 'DAILY_CAP'
+            ? dialed.reason
+            : 'NOT_CALLABLE';
+      throw new ClickToCallRefusedError(
+        reason,
+        reason === 'RATE_LIMITED'
+          ? `the account's call rate or concurrent calls are used up: try again shortly`
+          : `${contactId}: cannot be called now (${dialed.reason})`,
+        dialed.waitMs,
+      );
+    }
+    return { attemptId: claim.attempt.attemptId, contactId, to: e164 };
+  }
+
+  /** The portal's hidden manual campaign (created active on first use; never dialed by the worker). */
+  private async manualCampaign(
+    portalId: string,
+    callerId: string,
+    repPhone: string,
+  ): Promise<CampaignRecord> {
+    const existing = await this.store.getCampaign(portalId, MANUAL_CAMPAIGN_ID);
+    if (existing) return existing;
+    const now = this.clock.now();
+    const record: CampaignRecord = {
+      portalId,
+      campaignId: MANUAL_CAMPAIGN_ID,
+      settings: manualCampaignSettings(callerId, repPhone),
+      status: 'active',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (await this.store.createCampaign(record)) return record;
+    const raced = await this.store.getCampaign(portalId, MANUAL_CAMPAIGN_ID);
+    if (!raced) throw new Error('the manual campaign could not be created');
+    return raced;
+  }
+
+  /** The contact's lead in the manual campaign, queued for now (a finished one is queued again). */
+  private async manualLead(
+    portalId: string,
+    contactId: string,
+    e164: string,
+    zone: string | undefined,
+    now: number,
+  ): Promise<LeadView> {
+    const lead = await this.store.getLead(portalId, MANUAL_CAMPAIGN_ID, contactId);
+    if (!lead) {
+      const row = { contactId, e164, ...(zone ? { zone } : {}), dueAt: now };
+      const enrolled = await this.store.enroll(portalId, MANUAL_CAMPAIGN_ID, [row], [], now);
+      const skipped = enrolled.skipped[0];
+      if (skipped?.reason === 'DNC')
+        throw new ClickToCallRefusedError('DNC', `${contactId}: the number is on the do-not-call list`);
+      if (skipped?.reason === 'DUPLICATE')
+        throw new EngineInputError(
+          `${contactId}: ${e164} is another contact's number for manual calls; call that contact instead`,
+        );
+    } else {
+      if (lead.progress.state === 'dialing')
+        throw new ClickToCallRefusedError('LIVE_ATTEMPT', `${contactId}: a call to this contact is live`);
+      if (lead.e164 !== e164)
+        throw new EngineInputError(
+          `${contactId}: manual calls to this contact go to ${lead.e164}; a different number is not supported yet`,
+        );
+      const queued = await this.store.updateLead(
+        portalId,
+        MANUAL_CAMPAIGN_ID,
+        contactId,
+        lead.rev,
+        // Each manual call stands alone (the hidden campaign's stop conditions count one call); the recent
+        // attempt times stay, so the legal per-24 h caps still count every call.
+        { ...lead.progress, state: 'queued', attempts: 0, firstAttemptAt: null },
+        now,
+      );
+      if (!queued)
+        throw new ClickToCallRefusedError(
+          'LIVE_ATTEMPT',
+          `${contactId}: a call to this contact just started`,
+        );
+    }
+    const fresh = await this.store.getLead(portalId, MANUAL_CAMPAIGN_ID, contactId);
+    if (!fresh) throw new Error(`contact ${contactId} could not be queued for a manual call`);
+    return fresh;
   }
 }

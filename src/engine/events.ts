@@ -113,6 +113,23 @@ export type EngineEvent =
       nextAt?: number;
     })
   | (Base & {
+      /**
+       * The real final status of an attempt already finished as lost (its callbacks were late or lost): the
+       * CRM call record is updated with it. The lead's state is not changed by it.
+       */
+      type: 'attempt.corrected';
+      campaignId: string;
+      attemptId: string;
+      contactId: string;
+      to: string;
+      status: CallStatus;
+      durationSec: number;
+      disposition: Disposition;
+      category?: OutcomeCategory;
+      outcomeLabel: string;
+      providerCallId?: string;
+    })
+  | (Base & {
       type: 'lead.removed';
       campaignId: string;
       contactId: string;
@@ -136,6 +153,17 @@ export interface EventLog {
     group: string,
     consumer: string,
     opts: { count: number; blockMs: number },
+  ): Promise<StoredEvent[]>;
+  /**
+   * This consumer's own entries that were delivered but not acked, after `afterId` ('0' = from the first), in
+   * id order (XREADGROUP with an id instead of '>'). A consumer whose read reply was lost (connection reset)
+   * holds such entries; reading them at once beats waiting for them to go stale and be reclaimed.
+   */
+  readPending(
+    portalId: string,
+    group: string,
+    consumer: string,
+    opts: { afterId: string; count: number },
   ): Promise<StoredEvent[]>;
   ack(portalId: string, group: string, ids: readonly string[]): Promise<void>;
   /** Takes over entries another consumer read but did not ack for minIdleMs (it crashed): redelivery. */

@@ -1,5 +1,13 @@
 /** The dialing engine's public surface. */
-export { Engine, DEFAULT_LIMITS, DEFAULT_TIMINGS, newAttemptId, portalOfAttempt } from './dialer.js';
+export {
+  Engine,
+  DEFAULT_LIMITS,
+  DEFAULT_TIMINGS,
+  callFlowFor,
+  dialRequestFor,
+  newAttemptId,
+  portalOfAttempt,
+} from './dialer.js';
 export type { EngineLimits, EngineOptions, EngineTimings } from './dialer.js';
 export { CampaignService, EngineInputError, EnrollRowSchema } from './campaigns.js';
 export type { EnrollReport, EnrollRowInput, ZoneLookup } from './campaigns.js';

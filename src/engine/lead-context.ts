@@ -40,6 +40,16 @@ export function historyOf(p: LeadProgress): AttemptHistory {
   };
 }
 
+/**
+ * The lead's history with the portal-wide dials of its number (every campaign's): the minimum gap and the
+ * legal 24 h cap count dials of the number, not of one campaign's lead.
+ */
+export function withNumberDials(h: AttemptHistory, numberDials: readonly number[]): AttemptHistory {
+  if (!numberDials.length) return h;
+  const recent = [...new Set([...h.recentAttemptTimes, ...numberDials])].sort((a, b) => a - b);
+  return { ...h, recentAttemptTimes: recent, lastAttemptAt: recent[recent.length - 1]! };
+}
+
 /** The stored progress after a history change (keeps the few recent times the 24 h rules need). */
 export function withHistory(p: LeadProgress, h: AttemptHistory): LeadProgress {
   return {

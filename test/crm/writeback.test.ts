@@ -5,7 +5,7 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import type { Clock } from '../../src/engine/clock.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent, EventLog } from '../../src/engine/events.js';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
 import {
   CallRecordNotFoundError,
@@ -248,6 +248,68 @@ describe('startWriteback', () => {
     await wb.stop();
     expect(await pending()).toBe(0);
     oneRecordPerAttempt(crm, new Set(['att-1', 'att-2', 'att-3', 'att-4', 'att-5', 'att-6']));
+  });
+
+  it('after a read whose reply was lost, writes those entries at once, not after the reclaim idle time', async () => {
+    const clock = virtualClock(5_000_000);
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    for (let n = 1; n <= 5; n++) await log.append(PORTAL, finished(n));
+    // The connection drops after Redis delivered the first read: its entries are pending on this consumer.
+    let lost = 0;
+    const dropping: EventLog = Object.create(log) as EventLog;
+    dropping.readGroup = async (...args) => {
+      const delivered = await log.readGroup(...args);
+      if (lost === 0 && delivered.length > 0) {
+        lost = delivered.length;
+        throw new Error('ECONNRESET: reply lost');
+      }
+      return delivered;
+    };
+    const claimIdleMs = 3_600_000;
+    const wb = startWriteback({
+      eventLog: dropping,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w1',
+      clock,
+      logger,
+      blockMs: 5,
+      claimIdleMs,
+    });
+    await until(() => wb.stats.written === 5, 'lost entries written');
+    await wb.stop();
+    expect(lost).toBe(5);
+    // Only the loop's short error pause passed: the reclaim (1 h idle) had no part in it.
+    expect(clock.now() - 5_000_000).toBeLessThan(claimIdleMs);
+    expect(await pending()).toBe(0);
+    oneRecordPerAttempt(crm, new Set(['att-1', 'att-2', 'att-3', 'att-4', 'att-5']));
+  });
+
+  it('at start, writes what this consumer name read but never acked before a restart', async () => {
+    const clock = virtualClock(5_000_000);
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    for (let n = 1; n <= 7; n++) await log.append(PORTAL, finished(n));
+    await log.ensureGroup(PORTAL, GROUP);
+    // The previous process with the same consumer name (a container's pid 1) read three and died.
+    expect(await log.readGroup(PORTAL, GROUP, 'pod-1', { count: 3, blockMs: 0 })).toHaveLength(3);
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'pod-1',
+      clock,
+      logger,
+      blockMs: 5,
+      batchSize: 2, // the pending entries come in pages
+      claimIdleMs: 3_600_000,
+    });
+    await until(() => wb.stats.written === 7, 'all written');
+    await wb.stop();
+    expect(clock.now() - 5_000_000).toBeLessThan(3_600_000);
+    expect(await pending()).toBe(0);
+    oneRecordPerAttempt(crm, new Set([1, 2, 3, 4, 5, 6, 7].map((n) => `att-${n}`)));
   });
 
   it('waits out a 429 storm and eventually writes everything exactly once', async () => {

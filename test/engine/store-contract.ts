@@ -7,7 +7,13 @@ import fc from 'fast-check';
 import { CampaignSettingsSchema } from '../../src/domain/settings.js';
 import type { CampaignSettingsInput } from '../../src/domain/settings.js';
 import { decodeProgress, encodeProgress } from '../../src/engine/store/codec.js';
-import type { CampaignRecord, ClaimRequest, PaceLevel, Store } from '../../src/engine/store/store.js';
+import type {
+  CampaignRecord,
+  ClaimRequest,
+  NumberLimits,
+  PaceLevel,
+  Store,
+} from '../../src/engine/store/store.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 
 const cid = (e: StoredEvent) => ('contactId' in e ? e.contactId : '');
@@ -117,6 +123,40 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         nextAt,
         events: [],
         summary: 'test',
+      });
+    }
+
+    const PACE_ALL: PaceLevel[] = [
+      { name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 },
+      { name: 'acct', callsPerSecond: 100, maxConcurrent: 100 },
+    ];
+
+    /** The auto-dial path: one batch claim written straight as dial-requested. */
+    async function dialBatch(
+      campaignId: string,
+      contactId: string,
+      now: number,
+      numberLimits?: NumberLimits,
+    ) {
+      const lead = (await store.getLead(portal, campaignId, contactId))!;
+      return store.claimBatch({
+        portalId: portal,
+        campaignId,
+        now,
+        candidates: [
+          {
+            contactId,
+            expectRev: lead.rev,
+            attemptId: nextId('att'),
+            from: '+15550001000',
+            ...(numberLimits ? { numberLimits } : {}),
+          },
+        ],
+        claimLeaseUntil: now + 15_000,
+        dialLeaseUntil: now + 60_000,
+        maxLive: null,
+        busyRetryMs: 30_000,
+        amd: false,
       });
     }
 
@@ -482,6 +522,142 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('dial-request re-checks (a preview claim is held for minutes)', () => {
+      const HOUR = 3_600_000;
+
+      async function claimedK0() {
+        const c = await activeCampaign();
+        await enrollN(c, 2);
+        const claimed = await claimFirst(c, { leaseUntil: T0 + HOUR });
+        if (!claimed.ok) throw new Error('claim failed');
+        expect(claimed.attempt.contactId).toBe('k0');
+        return { c, id: claimed.attempt.attemptId };
+      }
+
+      async function expectRefused(id: string, reason: string, now = T0 + 1000) {
+        const marked = await store.markDialRequested(portal, id, now, now + HOUR, [], PACE_ALL);
+        expect(marked).toMatchObject({ ok: false, reason });
+        // refused: nothing changed, the attempt is still only claimed and holds no pacer slot
+        const a = (await store.getAttempt(portal, id))!;
+        expect(a.state).toBe('claimed');
+        expect(a.levels).toEqual([]);
+        expect(await store.liveCount(portal, 'acct', now)).toBe(0);
+      }
+
+      it('refuses a number added to DNC after the claim', async () => {
+        const { id } = await claimedK0();
+        await store.addDoNotCall(portal, ['+12125551000']);
+        await expectRefused(id, 'dnc');
+      });
+
+      it('refuses a contact removed after the claim', async () => {
+        const { id } = await claimedK0();
+        await store.removeContact(portal, 'k0');
+        await expectRefused(id, 'removed');
+      });
+
+      it('refuses when the campaign was paused after the claim', async () => {
+        const { c, id } = await claimedK0();
+        const record = (await store.getCampaign(portal, c))!;
+        expect(await store.saveCampaign({ ...record, status: 'paused', version: record.version + 1 })).toBe(
+          true,
+        );
+        await expectRefused(id, 'inactive');
+      });
+
+      it('refuses a claim whose lease ran out (not yet reaped)', async () => {
+        const { id } = await claimedK0();
+        await expectRefused(id, 'expired', T0 + HOUR);
+      });
+
+      it('refuses when the lead is no longer held by this claim', async () => {
+        const { c, id } = await claimedK0();
+        await store.unenroll(portal, c, 'k0', T0 + 1);
+        await expectRefused(id, 'changed');
+      });
+    });
+
+    describe("the number's portal-wide cap and gap (every campaign's dials count)", () => {
+      const HOUR = 3_600_000;
+      const FLORIDA = { maxPer24h: 3, minGapMs: 30 * 60_000 };
+
+      it('denies inside the gap and moves the lead to the earliest allowed time', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await enrollN(a, 1);
+        await enrollN(b, 1);
+        const first = await dialBatch(a, 'k0', T0, FLORIDA);
+        expect(first.granted).toHaveLength(1);
+        await finish(first.granted[0]!.attemptId, T0 + 60_000);
+        expect(await store.recentDials(portal, ['+12125551000', '+19999999999'], T0 + 1)).toEqual(
+          new Map([['+12125551000', [T0]]]),
+        );
+        const lead = (await store.getLead(portal, b, 'k0'))!;
+        const denied = await store.claim(
+          claimReq(b, 'k0', lead.rev, { now: T0 + 60_000, numberLimits: FLORIDA }),
+        );
+        expect(denied).toEqual({ ok: false, reason: 'number-limit', waitMs: 30 * 60_000 - 60_000 });
+        expect((await store.getLead(portal, b, 'k0'))!.dueAt).toBe(T0 + 30 * 60_000);
+        // the same number in another campaign through the batch path: denied the same way
+        const batch = await dialBatch(b, 'k0', T0 + 60_000, FLORIDA);
+        expect(batch.granted).toEqual([]);
+        expect(await store.peekDue(portal, b, T0 + 60_000, 5)).toEqual([]);
+        // without limits (another country) the log does not stop the dial
+        const free = await store.claim(claimReq(b, 'k0', lead.rev, { now: T0 + 30 * 60_000 }));
+        expect(free.ok).toBe(true);
+      });
+
+      it('allows at most the cap in any rolling 24 h, across campaigns, then the earliest time is +24 h', async () => {
+        const campaigns = [await activeCampaign(), await activeCampaign(), await activeCampaign()];
+        for (const c of campaigns) await enrollN(c, 1);
+        const times = [T0, T0 + HOUR, T0 + 2 * HOUR];
+        for (let i = 0; i < 3; i++) {
+          const r = await dialBatch(campaigns[i]!, 'k0', times[i]!, FLORIDA);
+          expect(r.granted).toHaveLength(1);
+          await finish(r.granted[0]!.attemptId, times[i]! + 60_000, times[i]! + 24 * HOUR);
+        }
+        const fourth = campaigns[0]!;
+        const lead = (await store.getLead(portal, fourth, 'k0'))!;
+        // due again in campaign 0 (its own retry), but the number already had 3 dials in 24 h
+        await store.reschedule(portal, fourth, 'k0', lead.rev, T0 + 3 * HOUR);
+        const again = (await store.getLead(portal, fourth, 'k0'))!;
+        const denied = await store.claim(
+          claimReq(fourth, 'k0', again.rev, { now: T0 + 3 * HOUR, numberLimits: FLORIDA }),
+        );
+        expect(denied).toMatchObject({ ok: false, reason: 'number-limit', waitMs: 21 * HOUR });
+        expect((await store.getLead(portal, fourth, 'k0'))!.dueAt).toBe(T0 + 24 * HOUR);
+        const later = await store.claim(
+          claimReq(fourth, 'k0', again.rev, { now: T0 + 24 * HOUR, numberLimits: FLORIDA }),
+        );
+        expect(later.ok).toBe(true);
+      });
+
+      it('a preview claim is checked again and recorded at the dial-request', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await enrollN(a, 1);
+        await enrollN(b, 1);
+        const previewed = await claimFirst(a, { leaseUntil: T0 + HOUR, numberLimits: FLORIDA });
+        if (!previewed.ok) throw new Error('claim failed');
+        // nothing is recorded until the rep dials
+        expect(await store.recentDials(portal, ['+12125551000'], T0)).toEqual(new Map());
+        const id = previewed.attempt.attemptId;
+        expect(
+          await store.markDialRequested(portal, id, T0 + 5000, T0 + HOUR, [], PACE_ALL, FLORIDA),
+        ).toEqual({
+          ok: true,
+        });
+        expect((await store.recentDials(portal, ['+12125551000'], T0 + 5000)).get('+12125551000')).toEqual([
+          T0 + 5000,
+        ]);
+        await finish(id, T0 + 60_000);
+        const r = await dialBatch(b, 'k0', T0 + 10 * 60_000, FLORIDA);
+        expect(r.granted).toEqual([]);
+        expect(r.denied).toEqual([{ contactId: 'k0', reason: 'number-limit' }]);
+        expect((await store.getLead(portal, b, 'k0'))!.dueAt).toBe(T0 + 5000 + 30 * 60_000);
+      });
+    });
+
     describe('events', () => {
       it('appends, reads through a consumer group with ack, and redelivers a silent consumer’s entries', async () => {
         const ev = (n: number) => ({
@@ -512,6 +688,42 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const pendingNew = store.readGroup(portal, 'crm', 'w2', { count: 10, blockMs: 5000 });
         await store.append(portal, ev(4));
         expect((await pendingNew).map(cid)).toEqual(['e4']);
+      });
+
+      it("reads a consumer's own unacked entries again, in order, from any id", async () => {
+        const ev = (n: number) => ({
+          type: 'lead.removed' as const,
+          portalId: portal,
+          campaignId: 'c',
+          contactId: `p${n}`,
+          reason: 'UNENROLLED' as const,
+          at: T0 + n,
+        });
+        const group = `own-${Math.random().toString(36).slice(2)}`;
+        await store.ensureGroup(portal, group);
+        for (let n = 1; n <= 5; n++) await store.append(portal, ev(n));
+        // Everything before this test is delivered to and acked by someone else first.
+        let before = await store.readGroup(portal, group, 'other', { count: 100_000, blockMs: 0 });
+        while (before.length > 5) {
+          await store.ack(
+            portal,
+            group,
+            before.slice(0, before.length - 5).map((e) => e.id),
+          );
+          before = before.slice(before.length - 5);
+        }
+        expect(before.map(cid)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
+        // 'other' had p1..p5 delivered (its read reply "lost"); w3 reads nothing of them.
+        expect(await store.readPending(portal, group, 'w3', { afterId: '0', count: 10 })).toEqual([]);
+        await store.ack(portal, group, [before[1]!.id]);
+        const own = await store.readPending(portal, group, 'other', { afterId: '0', count: 10 });
+        expect(own.map(cid)).toEqual(['p1', 'p3', 'p4', 'p5']);
+        expect(own[0]).toMatchObject({ type: 'lead.removed', contactId: 'p1' });
+        const page = await store.readPending(portal, group, 'other', { afterId: own[1]!.id, count: 1 });
+        expect(page.map(cid)).toEqual(['p4']);
+        // Reading the history is not a new delivery: nothing new is pending, and the entries stay ours.
+        expect(await store.readGroup(portal, group, 'other', { count: 10, blockMs: 0 })).toEqual([]);
+        expect((await store.readPending(portal, group, 'other', { afterId: '0', count: 10 })).length).toBe(4);
       });
 
       it('state changes append events: enrollment and removal', async () => {

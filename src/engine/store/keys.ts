@@ -30,6 +30,8 @@ export class PortalKeys {
   dnc = () => `${this.base}:dnc`;
   removed = () => `${this.base}:removed`;
   live = () => `${this.base}:live`;
+  /** Portal-wide recent dial times per number (one hash; see lua/number_log.lua). */
+  numberLog = () => `${this.base}:recent`;
   attempt = (id: string) => `${this.base}:a:${id}`;
   leases = () => `${this.base}:leases`;
   paceTat = () => `${this.base}:pt`;

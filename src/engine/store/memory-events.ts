@@ -21,12 +21,16 @@ interface PortalLog {
   groups: Map<string, Group>;
   lastMs: number;
   seq: number;
+  /** Log length before which a trim held up by a consumer is not tried again (0: try at once). */
+  nextTrimAt: number;
 }
 
 export class MemoryEventLog implements EventLog {
   private readonly logs = new Map<string, PortalLog>();
   private readonly emitter = new EventEmitter();
   private closed = false;
+  /** Pending entries found deleted when reclaimed (see RedisStore.lostEvents). */
+  lostEvents = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -38,7 +42,7 @@ export class MemoryEventLog implements EventLog {
   private log(portalId: string): PortalLog {
     let log = this.logs.get(portalId);
     if (!log) {
-      log = { entries: [], index: new Map(), groups: new Map(), lastMs: 0, seq: 0 };
+      log = { entries: [], index: new Map(), groups: new Map(), lastMs: 0, seq: 0, nextTrimAt: 0 };
       this.logs.set(portalId, log);
     }
     return log;
@@ -59,10 +63,31 @@ export class MemoryEventLog implements EventLog {
     return id;
   }
 
-  /** Approximate MAXLEN like XADD ~: trims in chunks; pending entries that fall off are simply gone. */
+  /**
+   * Like the Redis store's trim: in chunks once the log is past maxLen, but never an entry a group has not
+   * delivered or acked (a stream with no group keeps its newest maxLen). A log held up by a slow consumer is
+   * looked at again only after another chunk of appends, so a long outage does not cost a scan per append.
+   */
   private trim(log: PortalLog): void {
-    const excess = log.entries.length - this.maxLen;
-    if (excess < Math.max(1, Math.floor(this.maxLen / 10))) return;
+    const chunk = Math.max(1, Math.floor(this.maxLen / 10));
+    if (log.entries.length - this.maxLen < chunk || log.entries.length < log.nextTrimAt) return;
+    let keepFrom = log.entries.length - this.maxLen;
+    if (log.groups.size) {
+      keepFrom = log.entries.length;
+      for (const group of log.groups.values()) {
+        keepFrom = Math.min(keepFrom, group.next);
+        // entries join `pending` in delivery order, which is log order (a reclaim keeps a key's place): the
+        // first one is the oldest
+        const oldest = group.pending.keys().next();
+        if (!oldest.done) keepFrom = Math.min(keepFrom, log.index.get(oldest.value) ?? keepFrom);
+      }
+    }
+    const excess = keepFrom;
+    if (excess < chunk) {
+      log.nextTrimAt = log.entries.length + chunk;
+      return;
+    }
+    log.nextTrimAt = 0;
     log.entries.splice(0, excess);
     log.index = new Map(log.entries.map((e, i) => [e.id, i]));
     for (const group of log.groups.values()) {
@@ -115,9 +140,32 @@ export class MemoryEventLog implements EventLog {
     return batch;
   }
 
+  async readPending(
+    portalId: string,
+    groupName: string,
+    consumer: string,
+    opts: { afterId: string; count: number },
+  ): Promise<StoredEvent[]> {
+    const log = this.log(portalId);
+    const group = log.groups.get(groupName);
+    if (!group) throw new Error(`NOGROUP: no consumer group ${groupName} for portal ${portalId}`);
+    const ids = [...group.pending]
+      .filter(([id, p]) => p.consumer === consumer && compareIds(id, opts.afterId) > 0)
+      .map(([id]) => id)
+      .sort(compareIds);
+    // Like Redis, reading one's history neither redelivers nor resets the entries' idle time.
+    return ids.slice(0, opts.count).map((id) => log.entries[log.index.get(id)!]!);
+  }
+
   async ack(portalId: string, groupName: string, ids: readonly string[]): Promise<void> {
-    const group = this.log(portalId).groups.get(groupName);
+    const log = this.log(portalId);
+    const group = log.groups.get(groupName);
     for (const id of ids) group?.pending.delete(id);
+    // acks are what free entries held by a slow consumer: try the trim again now
+    if (ids.length) {
+      log.nextTrimAt = 0;
+      this.trim(log);
+    }
   }
 
   async claimStale(
@@ -136,6 +184,8 @@ export class MemoryEventLog implements EventLog {
       if (now - p.deliveredAt < opts.minIdleMs) continue;
       const at = log.index.get(id);
       if (at === undefined) {
+        // cannot happen through trim (it keeps pending entries); counted like the Redis store's deleted ids
+        this.lostEvents += 1;
         group.pending.delete(id);
         continue;
       }
@@ -151,9 +201,13 @@ export class MemoryEventLog implements EventLog {
     opts: { count: number; blockMs: number },
   ): Promise<StoredEvent[]> {
     const log = this.log(portalId);
+    // Ids ascend along the log: the first entry after `afterId` is found by its index or a binary search (a
+    // scan per append made a growing log quadratic for every waiting reader).
     const startIndex = () => {
       if (afterId === '$') return log.entries.length;
-      return log.entries.findIndex((e) => compareIds(e.id, afterId) > 0);
+      const known = log.index.get(afterId);
+      const first = known !== undefined ? known + 1 : firstAfter(log.entries, afterId);
+      return first < log.entries.length ? first : -1;
     };
     const from = afterId === '$' ? log.entries.length : -1;
     const firstNew = () => (from >= 0 ? (from < log.entries.length ? from : -1) : startIndex());
@@ -166,6 +220,18 @@ export class MemoryEventLog implements EventLog {
     this.closed = true;
     this.emitter.emit('close');
   }
+}
+
+/** Index of the first entry whose id is greater than `afterId` (entries.length when none is). */
+function firstAfter(entries: readonly StoredEvent[], afterId: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIds(entries[mid]!.id, afterId) > 0) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Orders stream ids `ms-seq` numerically. */

@@ -26,7 +26,9 @@ import type {
   EnrollRow,
   FinishRequest,
   FinishResult,
+  DialRequestDenial,
   LeadView,
+  NumberLimits,
   PaceLevel,
   Store,
 } from './store.js';
@@ -54,6 +56,36 @@ interface PortalData {
   attempts: Map<string, AttemptRecord>;
   leases: Map<string, number>;
   pacer: Map<string, PacerLevelState>;
+  /** Portal-wide recent dial times per number, oldest first (mirrors lua/number_log.lua). */
+  recent: Map<string, number[]>;
+}
+
+const DAY_MS = 86_400_000;
+/** As in lua/number_log.lua: more than any legal cap needs. */
+const NUMBER_LOG_KEEP = 5;
+
+function numberLogTimes(p: PortalData, e164: string, now: number): number[] {
+  const times = (p.recent.get(e164) ?? []).filter((t) => t > now - DAY_MS);
+  if (!times.length) p.recent.delete(e164);
+  return times;
+}
+
+/** The earliest time >= now a new dial of the number keeps its portal-wide cap and gap. */
+function numberLogEarliest(p: PortalData, e164: string, now: number, limits?: NumberLimits): number {
+  const times = numberLogTimes(p, e164, now);
+  let earliest = now;
+  const last = times[times.length - 1];
+  const gap = limits?.minGapMs ?? 0;
+  if (last !== undefined && gap > 0) earliest = Math.max(earliest, last + gap);
+  const cap = limits?.maxPer24h ?? 0;
+  if (cap > 0 && times.length >= cap) earliest = Math.max(earliest, times[times.length - cap]! + DAY_MS);
+  return earliest;
+}
+
+function numberLogAppend(p: PortalData, e164: string, at: number): void {
+  const times = numberLogTimes(p, e164, at);
+  times.push(Math.ceil(at));
+  p.recent.set(e164, times.slice(-NUMBER_LOG_KEEP));
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -64,8 +96,11 @@ export class MemoryStore implements Store {
   private readonly events: MemoryEventLog;
   private readonly wakes = new EventEmitter();
 
-  constructor(private readonly clock: Clock = realClock) {
-    this.events = new MemoryEventLog(clock);
+  constructor(
+    private readonly clock: Clock = realClock,
+    options: { maxEvents?: number } = {},
+  ) {
+    this.events = new MemoryEventLog(clock, options.maxEvents);
     this.wakes.setMaxListeners(0);
   }
 
@@ -80,6 +115,7 @@ export class MemoryStore implements Store {
         attempts: new Map(),
         leases: new Map(),
         pacer: new Map(),
+        recent: new Map(),
       };
       this.portals.set(portalId, p);
     }
@@ -360,6 +396,12 @@ export class MemoryStore implements Store {
         return { ok: false, reason: 'contact-busy', waitMs: req.busyRetryMs };
       }
     }
+    // the per-number cap and gap hold portal-wide: too soon moves the lead to the earliest allowed time
+    const earliest = numberLogEarliest(p, e164, now, req.numberLimits);
+    if (earliest > now) {
+      c.due.set(contactId, earliest);
+      return { ok: false, reason: 'number-limit', waitMs: earliest - now };
+    }
     const campaignLevel = this.level(p, `c:${req.campaignId}`);
     if (req.maxLive !== null) {
       prune(campaignLevel, now);
@@ -458,15 +500,18 @@ export class MemoryStore implements Store {
           busyRetryMs: req.busyRetryMs,
           amd: req.amd,
           ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
+          ...(c.numberLimits ? { numberLimits: c.numberLimits } : {}),
         },
         req.earlyMs ?? 0,
         req.dialLeaseUntil !== undefined,
       );
       if (r.ok) {
-        const a = this.portal(req.portalId).attempts.get(c.attemptId)!;
+        const p = this.portal(req.portalId);
+        const a = p.attempts.get(c.attemptId)!;
         if (req.dialLeaseUntil !== undefined && a.state === 'claimed') {
           a.state = 'dial-requested';
           a.dialRequestedAt = req.now;
+          numberLogAppend(p, a.to, a.notBefore ?? req.now);
           if (c.started) this.appendAll(req.portalId, [c.started]);
         }
         result.granted.push(clone(a));
@@ -521,23 +566,46 @@ export class MemoryStore implements Store {
     leaseUntil: number,
     events: EngineEvent[],
     pace?: PaceLevel[],
-  ): Promise<{ ok: true } | { ok: false; reason: 'not-claimed' | 'paced'; waitMs?: number }> {
+    numberLimits?: NumberLimits,
+  ): Promise<{ ok: true } | { ok: false; reason: DialRequestDenial; waitMs?: number }> {
     const p = this.portal(portalId);
     const a = p.attempts.get(attemptId);
     if (a?.state === 'dial-requested' && a.dialRequestedAt === now && a.leaseUntil === leaseUntil)
       return { ok: true }; // this same request again
     if (!a || a.state !== 'claimed') return { ok: false, reason: 'not-claimed' };
+    // a preview claim is held for minutes: everything the claim checked is checked again at the dial
+    if (a.leaseUntil <= now) return { ok: false, reason: 'expired' };
+    const c = this.campaign(portalId, a.campaignId);
+    if (c.status !== 'active') return { ok: false, reason: 'inactive' };
+    if (p.removed.has(a.contactId)) return { ok: false, reason: 'removed' };
+    if (p.dnc.has(a.to)) return { ok: false, reason: 'dnc' };
+    const lead = decodeProgress(c.progress.get(a.contactId));
+    if (lead.state !== 'dialing' || lead.attemptId !== attemptId) return { ok: false, reason: 'changed' };
+    const earliest = numberLogEarliest(p, a.to, now, numberLimits);
+    if (earliest > now) return { ok: false, reason: 'number-limit', waitMs: earliest - now };
+    let sendAt = Math.max(now, a.notBefore ?? now);
     if (pace) {
-      const c = this.campaign(portalId, a.campaignId);
       const granted = this.acquire(p, c, a.campaignId, pace, now, attemptId, leaseUntil, 0, true);
       if (!granted.ok) return { ok: false, reason: 'paced', waitMs: granted.waitMs };
       a.levels = pace.map((l) => levelName(l, a.campaignId));
+      sendAt = Math.max(now, granted.notBefore);
     }
+    numberLogAppend(p, a.to, sendAt);
     a.state = 'dial-requested';
     a.dialRequestedAt = now;
     this.extendLease(p, a, leaseUntil);
     this.appendAll(portalId, events);
     return { ok: true };
+  }
+
+  async recentDials(portalId: string, numbers: readonly string[], now: number) {
+    const p = this.portal(portalId);
+    const out = new Map<string, number[]>();
+    for (const n of numbers) {
+      const times = (p.recent.get(n) ?? []).filter((t) => t > now - DAY_MS);
+      if (times.length) out.set(n, times);
+    }
+    return out;
   }
 
   private extendLease(p: PortalData, a: AttemptRecord, leaseUntil: number) {
@@ -695,6 +763,9 @@ export class MemoryStore implements Store {
   }
   readGroup(portalId: string, group: string, consumer: string, opts: { count: number; blockMs: number }) {
     return this.events.readGroup(portalId, group, consumer, opts);
+  }
+  readPending(portalId: string, group: string, consumer: string, opts: { afterId: string; count: number }) {
+    return this.events.readPending(portalId, group, consumer, opts);
   }
   ack(portalId: string, group: string, ids: readonly string[]) {
     return this.events.ack(portalId, group, ids);

@@ -27,10 +27,19 @@ import type {
   EnrollRow,
   FinishRequest,
   FinishResult,
+  DialRequestDenial,
   LeadView,
+  NumberLimits,
   PaceLevel,
   Store,
 } from './store.js';
+
+/** The number log's script arguments: cap per 24 h (0: none) and minimum gap. */
+const limitArgs = (limits: NumberLimits | undefined): [number, number] => [
+  limits?.maxPer24h ?? 0,
+  limits?.minGapMs ?? 0,
+];
+const DAY_MS = 86_400_000;
 
 const SCRIPTS = [
   'claim',
@@ -44,6 +53,7 @@ const SCRIPTS = [
   'enroll',
   'save_campaign',
   'mark_dialed',
+  'trim_events',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 /** Scripts that grant pacer slots or append events include the shared library. */
@@ -58,6 +68,9 @@ const WITH_LIBRARY = new Set<ScriptName>([
   'save_campaign',
 ]);
 
+/** Scripts that check or record dials in the portal's per-number log. */
+const WITH_NUMBER_LOG = new Set<ScriptName>(['claim', 'claim_batch', 'dial_requested']);
+
 /** Read next to this module (not the working directory), so tsx, jest and the built dist all find them. */
 function loadScript(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
@@ -67,8 +80,18 @@ export interface RedisStoreOptions {
   /** A connected ioredis client (the store duplicates it for pub/sub and blocking reads). */
   redis: Redis;
   keyPrefix: string;
-  /** Approximate MAXLEN of each portal's event stream. */
+  /**
+   * Each portal's event stream is trimmed once it is longer than this, but only of entries every consumer
+   * group has acked (a stream with no group keeps its newest maxEvents): a CRM outage never loses a record.
+   */
   maxEvents?: number;
+  /**
+   * Last-resort MAXLEN ~ of a stream (default 10 million): only a consumer group abandoned for a very long time
+   * lets a stream reach it. Entries it drops while pending are counted and reported through onEventsLost.
+   */
+  hardMaxEvents?: number;
+  /** Alert hook: pending entries of a group found deleted (trimmed by the hard cap) when reclaimed. */
+  onEventsLost?: (portalId: string, group: string, ids: string[]) => void;
 }
 
 const ENROLL_CHUNK = 500;
@@ -79,7 +102,12 @@ const requestId = () => randomBytes(9).toString('base64url');
 export class RedisStore implements Store {
   private readonly redis: Redis;
   private readonly prefix: string;
+  /** The hard cap handed to every XADD (scripts included); trimming proper is trimEvents. */
   private readonly maxEvents: number;
+  private readonly trimAbove: number;
+  private readonly onEventsLost: (portalId: string, group: string, ids: string[]) => void;
+  /** Pending entries found deleted by claimStale since this store was created (see onEventsLost). */
+  lostEvents = 0;
   private subscriber: Redis | null = null;
   private readonly wakeListeners = new Map<string, Set<(reason: string) => void>>();
   private readonly blockingPool: Redis[] = [];
@@ -89,10 +117,19 @@ export class RedisStore implements Store {
   constructor(options: RedisStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.keyPrefix;
-    this.maxEvents = options.maxEvents ?? 100_000;
+    this.trimAbove = options.maxEvents ?? 100_000;
+    this.maxEvents = Math.max(options.hardMaxEvents ?? 10_000_000, this.trimAbove);
+    this.onEventsLost =
+      options.onEventsLost ??
+      ((portalId, group, ids) =>
+        console.error(
+          `event stream of portal ${portalId}: ${ids.length} pending entries of ${group} were lost`,
+        ));
     const library = loadScript('pacer');
+    const numberLog = loadScript('number_log');
     for (const name of SCRIPTS) {
-      const body = loadScript(name);
+      let body = loadScript(name);
+      if (WITH_NUMBER_LOG.has(name)) body = `${numberLog}\n${body}`;
       this.redis.defineCommand(`ad_${name}`, { lua: WITH_LIBRARY.has(name) ? `${library}\n${body}` : body });
     }
   }
@@ -465,6 +502,7 @@ export class RedisStore implements Store {
       k.events(),
       k.paceLive(`c:${campaignId}`),
       ...pace.keys,
+      k.numberLog(),
     ];
     const args = [
       req.now,
@@ -485,6 +523,7 @@ export class RedisStore implements Store {
       this.maxEvents,
       (req.pace ?? []).length,
       ...pace.args,
+      ...limitArgs(req.numberLimits),
     ];
     const reply = (await this.run('claim', keys, args)) as string[];
     if (reply[0] !== 'ok') {
@@ -553,22 +592,21 @@ export class RedisStore implements Store {
     leaseUntil: number,
     events: EngineEvent[],
     pace?: PaceLevel[],
-  ): Promise<{ ok: true } | { ok: false; reason: 'not-claimed' | 'paced'; waitMs?: number }> {
+    numberLimits?: NumberLimits,
+  ): Promise<{ ok: true } | { ok: false; reason: DialRequestDenial; waitMs?: number }> {
     const k = this.keys(portalId);
     let levelKeys: string[];
     let levelArgs: (string | number)[];
     let count: number;
-    let campaignKey = k.campaign('-');
+    // campaign and contact of an attempt never change: the script's keys can be read before it runs
+    const [campaignId, contactId, levels] = await this.redis.hmget(k.attempt(attemptId), 'c', 'k', 'lv');
+    if (!campaignId || !contactId) return { ok: false, reason: 'not-claimed' };
     if (pace) {
-      const attempt = await this.getAttempt(portalId, attemptId);
-      if (!attempt || attempt.state !== 'claimed') return { ok: false, reason: 'not-claimed' };
-      const built = this.paceKeysAndArgs(k, attempt.campaignId, pace);
+      const built = this.paceKeysAndArgs(k, campaignId, pace);
       levelKeys = built.keys;
       levelArgs = built.args;
       count = pace.length;
-      campaignKey = k.campaign(attempt.campaignId);
     } else {
-      const levels = (await this.redis.hget(k.attempt(attemptId), 'lv')) ?? '';
       const names = levels ? levels.split(',') : [];
       levelKeys = names.flatMap((n) => [k.paceWindow(n), k.paceLive(n), k.pacePending(n)]);
       levelArgs = names.flatMap((n) => [n, 0, 0]);
@@ -576,7 +614,19 @@ export class RedisStore implements Store {
     }
     const reply = (await this.run(
       'dial_requested',
-      [k.attempt(attemptId), k.leases(), k.live(), k.events(), k.paceTat(), campaignKey, ...levelKeys],
+      [
+        k.attempt(attemptId),
+        k.leases(),
+        k.live(),
+        k.events(),
+        k.paceTat(),
+        k.campaign(campaignId),
+        ...levelKeys,
+        k.state(campaignId, contactId),
+        k.dnc(),
+        k.removed(),
+        k.numberLog(),
+      ],
       [
         now,
         leaseUntil,
@@ -586,12 +636,28 @@ export class RedisStore implements Store {
         count,
         events.length,
         ...levelArgs,
+        ...limitArgs(numberLimits),
         ...events.map((e) => JSON.stringify(e)),
       ],
     )) as string[];
     if (reply[0] === 'ok') return { ok: true };
-    if (reply[0] === 'paced') return { ok: false, reason: 'paced', waitMs: Number(reply[1]) };
-    return { ok: false, reason: 'not-claimed' };
+    const reason = reply[0] as DialRequestDenial;
+    return { ok: false, reason, ...(reply[1] !== undefined ? { waitMs: Number(reply[1]) } : {}) };
+  }
+
+  async recentDials(portalId: string, numbers: readonly string[], now: number) {
+    const out = new Map<string, number[]>();
+    if (!numbers.length) return out;
+    const raw = await this.redis.hmget(this.keys(portalId).numberLog(), ...numbers);
+    numbers.forEach((n, i) => {
+      const times = (raw[i] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((s) => parseInt(s, 36))
+        .filter((t) => t > now - DAY_MS);
+      if (times.length) out.set(n, times);
+    });
+    return out;
   }
 
   async markDialed(portalId: string, attemptId: string, providerCallId: string) {
@@ -690,6 +756,7 @@ export class RedisStore implements Store {
       k.events(),
       k.paceLive(`c:${campaignId}`),
       ...pace.keys,
+      k.numberLog(),
     ];
     const args: (string | number)[] = [
       req.now,
@@ -718,6 +785,7 @@ export class RedisStore implements Store {
         c.from,
         c.localHour ?? '',
         c.started ? JSON.stringify(c.started) : '',
+        ...limitArgs(c.numberLimits),
       );
     }
     const [stop, wait, replies] = (await this.run('claim_batch', keys, args)) as [string, string, string[][]];
@@ -835,6 +903,8 @@ export class RedisStore implements Store {
   }
 
   async expiredAttempts(portalId: string, now: number, limit: number) {
+    // The reaper asks about once a second per portal: the trim's clock for streams nobody acks (no group).
+    await this.trimEvents(portalId);
     return this.redis.zrangebyscore(this.keys(portalId).leases(), '-inf', now, 'LIMIT', 0, limit);
   }
 
@@ -951,8 +1021,39 @@ export class RedisStore implements Store {
     return parseStreams(reply);
   }
 
+  async readPending(
+    portalId: string,
+    group: string,
+    consumer: string,
+    opts: { afterId: string; count: number },
+  ): Promise<StoredEvent[]> {
+    const key = this.keys(portalId).events();
+    const reply = await this.redis.xreadgroup(
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      opts.count,
+      'STREAMS',
+      key,
+      opts.afterId,
+    );
+    return parseStreams(reply);
+  }
+
   async ack(portalId: string, group: string, ids: readonly string[]) {
-    if (ids.length) await this.redis.xack(this.keys(portalId).events(), group, ...ids);
+    if (!ids.length) return;
+    await this.redis.xack(this.keys(portalId).events(), group, ...ids);
+    // Acks are what free entries, so they drive the trim (an O(1) XLEN when the stream is short).
+    await this.trimEvents(portalId);
+  }
+
+  /**
+   * Trims the portal's stream past maxEvents, never below any group's oldest pending or never-delivered
+   * entry. Returns how many entries were removed. Runs on every ack and every reaper pass.
+   */
+  async trimEvents(portalId: string): Promise<number> {
+    return Number(await this.run('trim_events', [this.keys(portalId).events()], [this.trimAbove]));
   }
 
   async claimStale(
@@ -969,7 +1070,13 @@ export class RedisStore implements Store {
       '0-0',
       'COUNT',
       opts.count,
-    )) as [string, [string, string[]][] | null];
+    )) as [string, [string, string[]][] | null, string[]?];
+    // Redis 7 names the pending entries it found deleted (trimmed) and drops them from the PEL: never silently.
+    const deleted = reply[2] ?? [];
+    if (deleted.length) {
+      this.lostEvents += deleted.length;
+      this.onEventsLost(portalId, group, deleted);
+    }
     return parseEntries(reply[1] ?? []);
   }
 

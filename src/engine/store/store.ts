@@ -88,6 +88,21 @@ export interface PaceLevel {
   maxConcurrent: number;
 }
 
+/**
+ * The callee number's limits, computed by the domain for the campaign about to dial it. The store enforces them
+ * portal-wide (over the dials of every campaign) atomically with the claim and the dial-request.
+ */
+export interface NumberLimits {
+  /** Most dials of this number in any rolling 24 h (the callee's law, e.g. Florida: 3); absent: none. */
+  maxPer24h?: number;
+  /** Least time between two dials of this number (the dialing campaign's minGapMinutes). */
+  minGapMs: number;
+}
+
+/** Why a claimed attempt may not be dial-requested now (see markDialRequested). */
+export type DialRequestDenial =
+  'not-claimed' | 'paced' | 'expired' | 'inactive' | 'removed' | 'dnc' | 'changed' | 'number-limit';
+
 export interface ClaimRequest {
   portalId: string;
   campaignId: string;
@@ -107,10 +122,21 @@ export interface ClaimRequest {
   amd: boolean;
   agentId?: string;
   localHour?: number;
+  /** Checked portal-wide; too soon moves the lead to the earliest allowed time (`number-limit`). */
+  numberLimits?: NumberLimits;
 }
 
+/** number-limit: the number's portal-wide cap or gap; the lead was moved to its earliest allowed time. */
 export type ClaimDenial =
-  'inactive' | 'not-due' | 'changed' | 'removed' | 'dnc' | 'contact-busy' | 'capacity' | 'paced';
+  | 'inactive'
+  | 'not-due'
+  | 'changed'
+  | 'removed'
+  | 'dnc'
+  | 'contact-busy'
+  | 'capacity'
+  | 'paced'
+  | 'number-limit';
 
 export interface BatchCandidate {
   contactId: string;
@@ -121,6 +147,8 @@ export interface BatchCandidate {
   localHour?: number;
   /** Appended when the attempt is written straight as dial-requested (`dialLeaseUntil`). */
   started?: EngineEvent;
+  /** Checked portal-wide (denied as `number-limit`); a dial-requested grant is recorded in the number log. */
+  numberLimits?: NumberLimits;
 }
 
 export interface BatchClaimRequest {
@@ -291,7 +319,12 @@ export interface Store extends EventLog {
   /** A rep's wrap-up, stored on the unfinished attempt or applied to the finished attempt's lead. */
   wrapUpAttempt(request: WrapUpRequest): Promise<WrapUpResult>;
   getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null>;
-  /** claimed -> dial-requested (durably, before telephony.dial); takes the pace levels for a preview claim. */
+  /**
+   * claimed -> dial-requested (durably, before telephony.dial); takes the pace levels for a preview claim.
+   * Checks again, atomically, what the claim checked (a preview claim is held for minutes): lease not expired,
+   * campaign active, contact not removed, number not DNC, the lead still held by this claim, the number's
+   * portal-wide limits. The dial is then recorded in the portal's number log. Denied: nothing changes.
+   */
   markDialRequested(
     portalId: string,
     attemptId: string,
@@ -299,7 +332,10 @@ export interface Store extends EventLog {
     leaseUntil: number,
     events: EngineEvent[],
     pace?: PaceLevel[],
-  ): Promise<{ ok: true } | { ok: false; reason: 'not-claimed' | 'paced'; waitMs?: number }>;
+    numberLimits?: NumberLimits,
+  ): Promise<{ ok: true } | { ok: false; reason: DialRequestDenial; waitMs?: number }>;
+  /** Portal-wide dial times of each number within 24 h before `now`, oldest first (numbers never dialed: absent). */
+  recentDials(portalId: string, numbers: readonly string[], now: number): Promise<Map<string, number[]>>;
   markDialed(portalId: string, attemptId: string, providerCallId: string): Promise<boolean>;
   /** Compare-and-set of the folded call progress; extends the attempt's and its slots' leases. */
   saveProgress(

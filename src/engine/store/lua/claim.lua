@@ -5,12 +5,18 @@
 -- attempt record with this id can only come from an earlier run of this same command; it answers that grant
 -- again, and a lead this command blocked or moved answers the same denial again, changing nothing.
 -- KEYS: 1 campaign, 2 due, 3 info bucket, 4 state bucket, 5 dnc, 6 removed, 7 live locks, 8 attempt, 9 leases,
---       10 pacer tat, 11 events, 12 campaign live zset, 13.. (window, live, pending) per pace level
+--       10 pacer tat, 11 events, 12 campaign live zset, 13.. (window, live, pending) per pace level,
+--       then the portal's number log (see number_log.lua)
 -- ARGV: 1 now, 2 contactId, 3 expectRev, 4 newRev, 5 removedRev, 6 dncRev, 7 attemptId, 8 from, 9 leaseUntil,
 --       10 maxLive ('' none), 11 busyRetryMs, 12 amd, 13 agentId, 14 localHour, 15 portalId, 16 maxEvents,
---       17 nLevels, 18.. level triples
+--       17 nLevels, 18.. level triples, then the number's cap per 24 h (0 none) and minimum gap (ms)
+-- A claim only checks the number log: the dial is recorded when the attempt becomes dial-requested.
 local now = tonumber(ARGV[1])
 local contact = ARGV[2]
+local n = tonumber(ARGV[17])
+local number_log = KEYS[13 + n * 3]
+local number_cap = tonumber(ARGV[18 + n * 3]) or 0
+local number_gap = tonumber(ARGV[19 + n * 3]) or 0
 local earlier = redis.call('HMGET', KEYS[8], 'to', 'due', 'n', 'lv')
 if earlier[1] then return { 'ok', earlier[1], earlier[2], earlier[3], earlier[4] or '' } end
 local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
@@ -39,6 +45,11 @@ if not due then return { 'not-due' } end
 if tonumber(due) > now then
   -- moved back as contact-busy (maybe by an earlier run of this command): the same answer, nothing changes
   if live_elsewhere() then return { 'contact-busy', ARGV[11] } end
+  -- moved to the number's earliest allowed time (maybe by an earlier run of this command): the same answer
+  if number_log then
+    local earliest = number_log_earliest(number_log, e164, now, number_cap, number_gap)
+    if earliest == tonumber(due) then return { 'number-limit', tostring(earliest - now) } end
+  end
   return { 'not-due' }
 end
 
@@ -57,6 +68,15 @@ if live_elsewhere() then
   return { 'contact-busy', ARGV[11] }
 end
 
+-- the per-number cap and gap hold portal-wide: too soon moves the lead to the earliest allowed time
+if number_log then
+  local earliest = number_log_earliest(number_log, e164, now, number_cap, number_gap)
+  if earliest > now then
+    redis.call('ZADD', KEYS[2], 'XX', earliest, contact)
+    return { 'number-limit', tostring(earliest - now) }
+  end
+end
+
 if ARGV[10] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now)
   if redis.call('ZCARD', KEYS[12]) >= tonumber(ARGV[10]) then return { 'capacity' } end
@@ -65,7 +85,6 @@ end
 local attempt = ARGV[7]
 local lease = tonumber(ARGV[9])
 local levels = ''
-local n = tonumber(ARGV[17])
 if n > 0 then
   local wait, names = pacer_acquire(n, 18, 13, KEYS[10], KEYS[1], now, attempt, lease, 0, false)
   if wait > 0 then return { 'paced', tostring(wait) } end

@@ -9,12 +9,14 @@
 -- answered again as it was (no second pacer slot, no second attempt.started), and a lead this command blocked
 -- or moved answers the same denial, changing nothing.
 -- KEYS: 1 campaign, 2 due, 3 dnc, 4 removed, 5 live locks, 6 leases, 7 pacer tat, 8 events, 9 campaign live,
---       10.. (window, live, pending) per pace level, then (info bucket, state bucket, attempt) per candidate
+--       10.. (window, live, pending) per pace level, then the portal's number log (number_log.lua), then
+--       (info bucket, state bucket, attempt) per candidate
 -- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
 --       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
 --       rate-window slot; the caller waits for the returned not-before time), 12.. level triples,
---       then 9 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
---       localHour, startedEvent
+--       then 11 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
+--       localHour, startedEvent, the number's cap per 24 h (0 none), its minimum gap (ms)
+-- A grant written as dial-requested is recorded in the number log at its not-before time (when it may go out).
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local levels_n = tonumber(ARGV[10])
@@ -23,7 +25,8 @@ local lease_arg = ARGV[3]
 if dial_lease ~= '' then lease_arg = dial_lease end
 local lease = tonumber(lease_arg)
 local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
-local cand_keys = 10 + levels_n * 3
+local number_log = KEYS[10 + levels_n * 3]
+local cand_keys = 11 + levels_n * 3
 local cand_args = 12 + levels_n * 3
 local results = {}
 
@@ -60,6 +63,8 @@ local function claim_one(c)
   if not due then return { 'not-due' } end
   if tonumber(due) > now then
     if live_elsewhere(c, e164) then return { 'contact-busy' } end
+    -- moved to the number's earliest allowed time (maybe by an earlier run of this command): the same answer
+    if number_log_earliest(number_log, e164, now, c.cap, c.gap) == tonumber(due) then return { 'number-limit' } end
     return { 'not-due' }
   end
   if redis.call('SISMEMBER', KEYS[4], c.contact) == 1 then return block(c, c.removed_rev, 'removed', 'DELETED') end
@@ -67,6 +72,12 @@ local function claim_one(c)
   if live_elsewhere(c, e164) then
     redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[6]), c.contact)
     return { 'contact-busy' }
+  end
+  -- the per-number cap and gap hold portal-wide: too soon moves the lead to the earliest allowed time
+  local earliest = number_log_earliest(number_log, e164, now, c.cap, c.gap)
+  if earliest > now then
+    redis.call('ZADD', KEYS[2], 'XX', earliest, c.contact)
+    return { 'number-limit' }
   end
   if ARGV[5] ~= '' then
     redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now)
@@ -94,6 +105,7 @@ local function claim_one(c)
   if dial_lease ~= '' then
     redis.call('HSET', c.attempt_key, 'st', 'dial-requested', 'dr', ARGV[1])
     redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'e', c.started)
+    number_log_append(number_log, e164, not_before)
   end
   redis.call('ZADD', KEYS[6], lease, c.attempt)
   return { 'ok', e164, due, tostring(ordinal), names, nb }
@@ -102,11 +114,12 @@ end
 local stop = ''
 local stop_wait = ''
 for i = 0, n - 1 do
-  local a = cand_args + i * 9
+  local a = cand_args + i * 11
   local k = cand_keys + i * 3
   local c = { contact = ARGV[a], expect = ARGV[a + 1], new_rev = ARGV[a + 2], removed_rev = ARGV[a + 3],
     dnc_rev = ARGV[a + 4], attempt = ARGV[a + 5], from = ARGV[a + 6], local_hour = ARGV[a + 7],
-    started = ARGV[a + 8], info_key = KEYS[k], state_key = KEYS[k + 1], attempt_key = KEYS[k + 2] }
+    started = ARGV[a + 8], cap = tonumber(ARGV[a + 9]) or 0, gap = tonumber(ARGV[a + 10]) or 0,
+    info_key = KEYS[k], state_key = KEYS[k + 1], attempt_key = KEYS[k + 2] }
   local r = claim_one(c)
   if r[1] == 'inactive' or r[1] == 'capacity' or r[1] == 'paced' then
     stop = r[1]
