@@ -51,7 +51,7 @@ export class UnsupportedConfigError extends Error {
 }
 
 export interface ComposeOverrides {
-  /** Engine and simulator time (the demo's accelerated clock); real time by default. */
+  /** Engine, simulator and writeback time (the demo's simulation clock); real time by default. */
   clock?: Clock;
   logger?: Logger;
   metrics?: Metrics;
@@ -62,7 +62,7 @@ export interface ComposeOverrides {
   zones?: ZoneLookup;
   random?: () => number;
   engine?: Pick<EngineOptions, 'timings' | 'limits'>;
-  /** Writeback tuning (the demo drains faster on its accelerated clock). */
+  /** Writeback tuning (the demo's reclaim checks run on simulated time). */
   writeback?: { blockMs?: number; claimIdleMs?: number; claimEveryMs?: number };
   /** Readiness probe timeout. */
   healthTimeoutMs?: number;

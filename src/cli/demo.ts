@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: a multi-day power-dialing campaign end to end on embedded defaults (in-process store, or Redis
- * when REDIS_URL is set; the simulated carrier; the local sample CRM), on an accelerated clock, through the same
+ * when REDIS_URL is set; the simulated carrier; the local sample CRM), on a simulation clock, through the same
  * composition root as `npm start`. It ends with a report whose compliance lines are checked: exit 0 only when
  * no DNC number was dialed, nobody was called out of hours, and every finished attempt has one CRM record.
  */
@@ -32,14 +32,14 @@ export const DEMO_START = DateTime.fromISO('2030-01-07T06:00:00', { zone: 'Ameri
 const LIST_ID = 'demo-list';
 const MAX_RETRY_DAYS = 4;
 /**
- * What the demo's calls do unless --mix says otherwise: about one dial in five reaches a person, as on a real
- * list; with up to six attempts over four days most contacts are reached, not all.
+ * What the demo's calls do unless --mix says otherwise: about one dial in seven reaches a person, as on a real
+ * list; with up to eight attempts over four days most contacts are reached, not all.
  */
 export const DEMO_MIX: OutcomeMix = {
-  human: 0.2,
+  human: 0.15,
   busy: 0.08,
-  'no-answer': 0.38,
-  machine: 0.24,
+  'no-answer': 0.42,
+  machine: 0.25,
   invalid: 0.05,
   failed: 0.05,
 };
@@ -84,7 +84,7 @@ const MixSchema = z.string().transform((text, ctx): Partial<OutcomeMix> => {
 
 export const DemoOptionsSchema = z.object({
   contacts: z.coerce.number().int().min(1).max(100_000).default(2000),
-  /** Simulated seconds per real second: 7200 runs 5 days in about a minute. */
+  /** Most simulated seconds per real second (a busy process runs slower): 7200 is two hours a second. */
   speed: z.coerce.number().positive().max(1_000_000).default(7200),
   mix: MixSchema.optional(),
   port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -108,7 +108,7 @@ export class DemoUsageError extends Error {
 }
 
 const USAGE = `usage: npm run demo -- [--contacts 2000] [--speed 7200] [--days 6] [--agents 10]
-                     [--mix answer=0.2,busy=0.08,no-answer=0.38,machine=0.24,invalid=0.05,failed=0.05]
+                     [--mix answer=0.15,busy=0.08,no-answer=0.42,machine=0.25,invalid=0.05,failed=0.05]
                      [--port 3000 (0 = any free port)] [--seed 20300107]`;
 
 /** Parses the command line; a bad or unknown flag throws a DemoUsageError naming it. */
@@ -201,7 +201,7 @@ function campaignSettings(agents: number) {
     retry: {
       strategy: 'smart',
       intensity: 'moderate',
-      maxAttempts: 6,
+      maxAttempts: 8,
       maxRetryDays: MAX_RETRY_DAYS,
       minGapMinutes: 30,
     },
@@ -265,7 +265,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRep
         callbackSilenceMs: Math.max(120_000, options.speed * 100),
       },
     },
-    // The writeback's clock is accelerated too: reclaim checks run on simulated time.
+    // The writeback runs on simulated time too: its reclaim checks count simulated minutes.
     writeback: { blockMs: 200, claimIdleMs: 10 * 60_000, claimEveryMs: 60_000 },
     drainTimeoutMs: 30_000,
   });

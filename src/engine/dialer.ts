@@ -127,7 +127,11 @@ const BATCH = 32;
 const BURST = 256;
 /** Under contention, workers start this many batches apart in a long queue instead of all at its head. */
 const SPREAD = 4;
-/** Expired leases are looked for at most this often (a lease is never shorter than seconds). */
+/**
+ * Expired leases are looked for when the earliest one ends, at most this often (a lease is never shorter than
+ * seconds), and at least every half claim lease: another process's leases (it may have died holding them) are
+ * then seen before they end. Leases this process takes or shortens itself move the next look (noteLease).
+ */
 const REAP_EVERY_MS = 1000;
 /** A due scheduled start that could not be made (no contacts yet) is tried again at most this often. */
 const SCHEDULE_CHECK_EVERY_MS = 1000;
@@ -333,6 +337,8 @@ export class Engine implements CallEventSink {
   private callerIdTurn = 0;
   /** Per portal: when the reaper next looks for expired leases. */
   private readonly nextReapAt = new Map<string, number>();
+  /** Per portal: the running worker loop's wake-up, for a lease that now ends before its next look. */
+  private readonly wakers = new Map<string, Waker>();
   /** Per portal: the campaign list as last read (used by the background loops only). */
   private readonly campaignList = new Map<string, { at: number; records: CampaignRecord[] }>();
   /** Per portal/campaign: the record as last read, for finishing calls (settings change only while paused). */
@@ -390,6 +396,7 @@ export class Engine implements CallEventSink {
 
   private async runPortal(portalId: string, stop: AbortSignal): Promise<void> {
     const waker = new Waker(this.clock);
+    this.wakers.set(portalId, waker);
     const off = await this.store.onWake(portalId, (reason) => {
       if (reason === 'campaign') this.forgetCampaigns(portalId);
       waker.signal(reason);
@@ -410,8 +417,17 @@ export class Engine implements CallEventSink {
         if (wait > 0) await waker.sleep(Math.min(wait, 60_000), stop);
       }
     } finally {
+      if (this.wakers.get(portalId) === waker) this.wakers.delete(portalId);
       await off();
     }
+  }
+
+  /** A lease this process took or shortened: the reaper looks when it ends, not a poll later. */
+  private noteLease(portalId: string, leaseUntil: number, wake: boolean) {
+    const at = this.nextReapAt.get(portalId);
+    if (at === undefined || leaseUntil >= at) return;
+    this.nextReapAt.set(portalId, leaseUntil);
+    if (wake) this.wakers.get(portalId)?.signal('lease');
   }
 
   /** One pass: reap expired leases, dispatch every dialing campaign. Returns when the next pass is needed. */
@@ -420,9 +436,9 @@ export class Engine implements CallEventSink {
     const now = this.clock.now();
     if (now >= (this.nextReapAt.get(portalId) ?? -Infinity)) {
       const expiry = await this.reap(portalId);
-      this.nextReapAt.set(portalId, Math.min(expiry, now + REAP_EVERY_MS));
+      const poll = Math.max(REAP_EVERY_MS, this.timings.claimLeaseMs / 2);
+      this.nextReapAt.set(portalId, Math.min(Math.max(expiry, now + REAP_EVERY_MS), now + poll));
     }
-    next = Math.min(next, this.nextReapAt.get(portalId)!);
     const campaigns = await this.listCampaigns(portalId);
     next = Math.min(next, await this.runScheduledStarts(portalId, campaigns));
     for (const campaign of campaigns) {
@@ -431,7 +447,8 @@ export class Engine implements CallEventSink {
       if (!capacityPolicyFor(campaign.settings.dialMode.mode, this.capacity).autoDial) continue;
       next = Math.min(next, await this.dispatch(campaign, stop));
     }
-    return next;
+    // read after dispatching: its claims may have moved the next look at the leases earlier
+    return Math.min(next, this.nextReapAt.get(portalId)!);
   }
 
   /** The background loops reuse the list briefly; a direct pass() (tests, tools) always reads it. */
@@ -564,6 +581,7 @@ export class Engine implements CallEventSink {
         });
         for (const attempt of result.granted) {
           dials++;
+          this.noteLease(portalId, attempt.leaseUntil, false);
           this.track(this.sendToCarrier(campaign, attempt, windowEnds.get(attempt.attemptId)));
         }
         for (const d of result.denied) if (d.reason === 'changed' || d.reason === 'not-due') contended++;
@@ -911,6 +929,8 @@ export class Engine implements CallEventSink {
         attempt.progress = progress;
         attempt.rev++;
         attempt.leaseUntil = lease;
+        // only the AMD grace after a final status can end a lease earlier than the reaper expects
+        this.noteLease(portalId, lease, true);
       }
       // With AMD requested, a final status without its verdict waits a grace period (the reaper finalizes).
       if (isFinal(after) && !awaitingAmd)
@@ -1293,6 +1313,7 @@ export class Engine implements CallEventSink {
       });
       if (claim.ok) {
         const a = claim.attempt;
+        this.noteLease(portalId, a.leaseUntil, true);
         return { claimId: a.attemptId, contactId: a.contactId, to: a.to, leaseUntil: a.leaseUntil };
       }
       if (claim.reason === 'inactive') return null;
@@ -1366,6 +1387,7 @@ export class Engine implements CallEventSink {
       if (after?.state !== 'dial-requested' || after.dialRequestedAt !== now) throw error;
       marked = { ok: true };
     }
+    if (marked.ok) this.noteLease(portalId, leaseUntil, true);
     if (!marked.ok && marked.reason !== 'paced' && marked.reason !== 'not-claimed') {
       // refused for good (DNC, removed, paused, expired, ...): the claim is undone, the next claim decides
       const at = marked.reason === 'number-limit' ? now + (marked.waitMs ?? 0) : now;
