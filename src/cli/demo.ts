@@ -229,6 +229,22 @@ function localMinutes(at: number, zone: string): number {
   return t.hour * 60 + t.minute;
 }
 
+/**
+ * The report's own legal-hours oracle, written apart from the engine's rules on purpose: US 08:00-21:00,
+ * Florida and Oklahoma 08:00-20:00, Canada 09:00-21:30 on weekdays and 10:00-18:00 at weekends, anywhere else
+ * 08:00-21:00. Returns [start, end) in minutes of the callee's local day.
+ */
+function legalMinutes(e164: string, at: number, zone: string): [number, number] {
+  const phone = normalizePhone(e164, 'US');
+  const subdivision = phone.ok ? phone.phone.subdivision : undefined;
+  if (subdivision === 'US-FL' || subdivision === 'US-OK') return [8 * 60, 20 * 60];
+  if (subdivision?.startsWith('CA-')) {
+    const weekend = DateTime.fromMillis(at, { zone }).weekday >= 6;
+    return weekend ? [10 * 60, 18 * 60] : [9 * 60, 21 * 60 + 30];
+  }
+  return [8 * 60, 21 * 60];
+}
+
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoReport> {
   const startedReal = Date.now();
   const print = (line = '') => io.out.write(`${line}\n`);
@@ -441,7 +457,7 @@ function buildReport(input: {
     if (dncBefore.has(s.to) || (since !== undefined && s.at > since)) dncNumbersDialed++;
   }
 
-  // Legal hours, checked independently of the engine: 08:00-21:00 in every zone the person may be in.
+  // Legal hours, checked independently of the engine, in every zone the person may be in.
   const callsByLocalHour: Record<number, number> = {};
   let outOfHoursCalls = 0;
   for (const s of started) {
@@ -451,7 +467,11 @@ function buildReport(input: {
       continue;
     }
     const minutes = zones.map((z) => localMinutes(s.at, z));
-    if (minutes.some((m) => m < 8 * 60 || m >= 21 * 60)) outOfHoursCalls++;
+    const outside = zones.some((z, i) => {
+      const [start, end] = legalMinutes(s.to, s.at, z);
+      return minutes[i]! < start || minutes[i]! >= end;
+    });
+    if (outside) outOfHoursCalls++;
     const hour = Math.floor(minutes[0]! / 60);
     callsByLocalHour[hour] = (callsByLocalHour[hour] ?? 0) + 1;
   }
@@ -467,7 +487,7 @@ function buildReport(input: {
   const crmCounts = crm.counts();
   if (dncNumbersDialed > 0) failures.push(`${dncNumbersDialed} calls to Do-Not-Call numbers`);
   if (outOfHoursCalls > 0)
-    failures.push(`${outOfHoursCalls} calls outside 08:00-21:00 local time of the callee`);
+    failures.push(`${outOfHoursCalls} calls outside the legal hours of the callee's local time`);
   const recorded = new Set(crm.allCalls().map((c) => c.attemptId));
   if (crmCounts.calls !== finishedIds.size || [...finishedIds].some((id) => !recorded.has(id))) {
     failures.push(
@@ -549,7 +569,7 @@ export function formatReport(r: DemoReport): string {
       `  ${String(h).padStart(2, '0')}:00  ${String(n).padStart(6)}  ${'#'.repeat(Math.round((40 * n) / max))}`,
     );
   }
-  lines.push(`Calls outside 08:00-21:00 local time: ${r.outOfHoursCalls}`);
+  lines.push(`Calls outside legal hours (callee's local time): ${r.outOfHoursCalls}`);
   lines.push(`DNC numbers dialed: ${r.dncNumbersDialed}`);
   lines.push(
     `CRM records written: ${r.crmRecordsWritten} for ${r.finishedAttempts} finished attempts` +

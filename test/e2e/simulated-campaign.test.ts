@@ -19,8 +19,8 @@ import { createLogger } from '../../src/observability/logger.js';
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const CONTACTS = 150;
 /**
- * Moderate on purpose: the engine's loop over the in-process store can run for long stretches without yielding
- * to timers, and at a much faster clock the simulator's callbacks then arrive after the attempts' leases.
+ * Moderate on purpose: acceleratedClock advances with real time whatever the process is doing, so at a much
+ * faster clock a busy moment could let leases run out before the simulator's callbacks arrive.
  */
 const SPEED = 300;
 /** Monday 10:00 in New York: the window is open from the start. */
