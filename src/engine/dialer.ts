@@ -32,7 +32,7 @@ import { ClickToCallRefusedError, ClickToCallSchema, manualCampaignSettings } fr
 import { normalizePhone } from '../domain/phone.js';
 import { EMPTY_HISTORY } from '../domain/retry.js';
 import { describeZodError } from '../domain/settings.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { EngineEvent, LeadState } from './events.js';
 import { FINAL_LEAD_STATES } from './events.js';
 import {

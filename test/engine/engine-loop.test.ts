@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { simulationClock } from '../../src/engine/clock.js';
-import type { Clock } from '../../src/engine/clock.js';
+import { simulationClock } from '../../src/shared/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { DEFAULT_TIMINGS, Engine } from '../../src/engine/dialer.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { shiftedClock } from '../../src/engine/clock.js';
+import { shiftedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 import { MONDAY_2PM_NY, messageCampaign, nyZones } from './fixtures/harness.js';

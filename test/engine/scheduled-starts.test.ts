@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import {

@@ -10,7 +10,7 @@ import type { CallRecord } from '../../src/crm/crm.js';
 import { startWriteback } from '../../src/crm/writeback.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { acceleratedClock } from '../../src/engine/clock.js';
+import { acceleratedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { FINAL_LEAD_STATES } from '../../src/engine/events.js';
