@@ -6,6 +6,7 @@
  */
 import { pickCallerId } from '../domain/caller-id.js';
 import type { CampaignSettings } from '../domain/settings.js';
+import { DEFAULT_ACCOUNT_LIMITS, DEFAULT_CALLER_ID_LIMITS } from '../shared/account-limits.js';
 import type { Clock } from '../shared/clock.js';
 import type { Telephony } from '../telephony/telephony.js';
 import type { AgentDirectory } from './call-flow.js';
@@ -46,8 +47,8 @@ export const DEFAULT_TIMINGS: EngineTimings = {
 
 /** The limits when none are configured: the same constants the environment's defaults come from. */
 export const DEFAULT_LIMITS: EngineLimits = {
-  account: { callsPerSecond: 100, maxConcurrentCalls: 1000 },
-  callerId: { callsPerSecond: 100, maxConcurrentCalls: 1000 },
+  account: { ...DEFAULT_ACCOUNT_LIMITS },
+  callerId: { ...DEFAULT_CALLER_ID_LIMITS },
 };
 
 export interface EngineOptions {

@@ -12,6 +12,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '41';
@@ -31,7 +32,15 @@ describe('Engine.clickToCall (memory store, manual clock)', () => {
     store = new MemoryStore(clock);
     telephony = new RecordingTelephony(clock);
     campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-    engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+    engine = new Engine({
+      limits: generousLimits,
+      store,
+      telephony,
+      clock,
+      campaigns,
+      zones: nyZones,
+      random: () => 0,
+    });
   });
   afterEach(() => store.close());
 
@@ -154,7 +163,14 @@ describe('Engine.clickToCall (memory store, manual clock)', () => {
           const s = new MemoryStore(clock);
           const t = new RecordingTelephony(clock);
           const cs = new CampaignService({ store: s, clock, zones: nyZones });
-          const e = new Engine({ store: s, telephony: t, clock, campaigns: cs, zones: nyZones });
+          const e = new Engine({
+            limits: generousLimits,
+            store: s,
+            telephony: t,
+            clock,
+            campaigns: cs,
+            zones: nyZones,
+          });
           try {
             clock.t = MONDAY_2PM_NY - 14 * HOUR + minuteOfWeek * 60_000; // from Monday 00:00 NY
             const phone = `+1212555${String(line).padStart(4, '0')}`;
@@ -211,7 +227,15 @@ describe('call flows: agents and reminder transfers', () => {
     const store = new MemoryStore(clock);
     const telephony = new RecordingTelephony(clock);
     const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-    const engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+    const engine = new Engine({
+      limits: generousLimits,
+      store,
+      telephony,
+      clock,
+      campaigns,
+      zones: nyZones,
+      random: () => 0,
+    });
     try {
       const c = await campaigns.create(
         P,

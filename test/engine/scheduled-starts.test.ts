@@ -9,6 +9,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '31';
@@ -48,7 +49,15 @@ function setup(clock: Clock) {
   const store = new MemoryStore(clock);
   const telephony = new RecordingTelephony(clock);
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-  const engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+  const engine = new Engine({
+    limits: generousLimits,
+    store,
+    telephony,
+    clock,
+    campaigns,
+    zones: nyZones,
+    random: () => 0,
+  });
   return { store, telephony, campaigns, engine };
 }
 

@@ -28,6 +28,7 @@ import {
   quickRetryCampaign,
   waitUntil,
 } from './fixtures.js';
+import { generousLimits } from '../engine/fixtures/harness.js';
 
 const PORTAL = '77';
 const GROUP = 'crm-writeback';
@@ -54,6 +55,7 @@ describe('a CRM rate-limit storm during a whole campaign', () => {
       ...SHORT_CALLS,
     });
     engine = new Engine({
+      limits: generousLimits,
       store,
       telephony: simulator,
       clock,

@@ -37,6 +37,7 @@ import {
   redeliveringSink,
   waitUntil,
 } from './fixtures.js';
+import { generousLimits } from '../engine/fixtures/harness.js';
 
 const PORTAL = '4242';
 const CONTACTS = 200;
@@ -189,6 +190,7 @@ describe('a Redis restart in the middle of a campaign', () => {
     const carrier = new RecordingCarrier(clock);
     const engineErrors: unknown[] = [];
     const engine = new Engine({
+      limits: generousLimits,
       store,
       telephony: carrier,
       clock,
