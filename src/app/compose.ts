@@ -242,6 +242,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       flows: createTwimlFlows({
         store,
         flowTwiml: (request) => tel.flowTwiml(request),
+        contactLegCheck: (attemptId) => engine!.clickToCallAnswered(attemptId),
         onUnknownAttempt: (attemptId) => logger.warn({ attemptId }, 'TwiML asked for an unknown attempt'),
       }),
       machineHandler: tel,

@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { normalizePhone } from '../domain/phone.js';
 import { IanaZoneSchema, E164Schema, describeZodError } from '../domain/settings.js';
 import type { CampaignSettings } from '../domain/settings.js';
-import { newAttemptId } from './attempt-ids.js';
+import { newAttemptId, portalOfAttempt } from './attempt-ids.js';
 import { MANUAL_CAMPAIGN_ID } from './call-flow.js';
+import type { CallOutcomes } from './call-outcome.js';
 import { EngineInputError } from './campaigns.js';
 import type { ComplianceGate } from './compliance-gate.js';
 import type { EngineContext } from './context.js';
@@ -28,6 +29,16 @@ export type ClickToCallInput = z.input<typeof ClickToCallSchema>;
 
 export type ClickToCallRefusal =
   'DNC' | 'LEGAL_HOURS' | 'DAILY_CAP' | 'LIVE_ATTEMPT' | 'RATE_LIMITED' | 'NO_ZONE' | 'NOT_CALLABLE';
+
+/** The rep answered: dial the contact, or tell the rep why not (`message`, spoken to the rep). */
+export type ContactLegVerdict = { ok: true } | { ok: false; reason: ClickToCallRefusal; message: string };
+
+const CONTACT_LEG_REFUSALS: Record<'DNC' | 'LEGAL_HOURS' | 'NO_ZONE' | 'NOT_CALLABLE', string> = {
+  DNC: "Can't call now: the number is on the do-not-call list.",
+  LEGAL_HOURS: "Can't call now: it is outside the legal calling hours where the contact is.",
+  NO_ZONE: "Can't call now: the contact's time zone is unknown.",
+  NOT_CALLABLE: "Can't call now: this call is no longer active.",
+};
 
 /** The call was refused for a compliance or capacity reason (the input itself was fine). */
 export class ClickToCallRefusedError extends EngineInputError {
@@ -85,7 +96,37 @@ export class ClickToCall {
     private readonly ctx: EngineContext,
     private readonly gate: ComplianceGate,
     private readonly preview: PreviewDesk,
+    private readonly outcomes: CallOutcomes,
   ) {}
+
+  /**
+   * The rep answered a click-to-call: the carrier is about to dial the contact leg, up to the ring timeout after
+   * the call was checked. The DNC list and the legal hours are checked again now; when either refuses, the
+   * contact is never dialed, the attempt ends canceled (like a rep who never answered) and the rep is told why.
+   */
+  async answered(attemptId: string): Promise<ContactLegVerdict> {
+    const { store, clock } = this.ctx;
+    const portalId = portalOfAttempt(attemptId);
+    const attempt = portalId ? await store.getAttempt(portalId, attemptId) : null;
+    const live = attempt?.state === 'dial-requested' || attempt?.state === 'dialed';
+    const campaign =
+      attempt && live && attempt.campaignId === MANUAL_CAMPAIGN_ID
+        ? await store.getCampaign(attempt.portalId, MANUAL_CAMPAIGN_ID)
+        : null;
+    if (!attempt || !campaign)
+      return { ok: false, reason: 'NOT_CALLABLE', message: CONTACT_LEG_REFUSALS.NOT_CALLABLE };
+    const now = clock.now();
+    const verdict = await this.gate.mayDialContactLeg(campaign, attempt, now);
+    if (verdict.ok) return verdict;
+    await this.outcomes.handleCallEvent({
+      type: 'status',
+      attemptId,
+      providerCallId: attempt.providerCallId ?? '',
+      status: 'canceled',
+      at: now,
+    });
+    return { ok: false, reason: verdict.reason, message: CONTACT_LEG_REFUSALS[verdict.reason] };
+  }
 
   /**
    * A rep's manual call from the dialer card: rings the rep (`repPhone`), then the contact with `callerId`.

@@ -141,6 +141,24 @@ export class ComplianceGate {
     return mayCallNow(now, leadContext(campaign.settings, account, location, EMPTY_HISTORY));
   }
 
+  /**
+   * The contact leg of a manual call, when the rep answers (up to the ring timeout after the request was
+   * checked): the number may have been flagged Do-Not-Call meanwhile, or the legal hours may have ended.
+   */
+  async mayDialContactLeg(
+    campaign: CampaignRecord,
+    attempt: AttemptRecord,
+    now: number,
+  ): Promise<{ ok: true } | { ok: false; reason: 'DNC' | 'LEGAL_HOURS' | 'NO_ZONE' }> {
+    const { store } = this.ctx;
+    if (await store.isDoNotCall(campaign.portalId, attempt.to)) return { ok: false, reason: 'DNC' };
+    const lead = await store.getLead(campaign.portalId, attempt.campaignId, attempt.contactId);
+    const callee = { e164: attempt.to, ...(lead?.zone ? { zone: lead.zone } : {}) };
+    const verdict = await this.manualCallVerdict(campaign, callee, now);
+    if (verdict.ok) return verdict;
+    return { ok: false, reason: verdict.reason === 'NO_ZONE' ? 'NO_ZONE' : 'LEGAL_HOURS' };
+  }
+
   /** When the callee's current open window ends (now, when it is closed: such a dial must not go out). */
   async openUntil(campaign: CampaignRecord, lead: Callee): Promise<number> {
     const now = this.ctx.clock.now();

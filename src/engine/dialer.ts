@@ -67,7 +67,7 @@ export class Engine implements CallEventSink {
     this.dispatcher = new Dispatcher(ctx, gate, gateway, this.reaper, this.pace);
     this.preview = new PreviewDesk(ctx, gate, gateway, this.pace);
     this.wrapUps = new WrapUps(ctx, gate);
-    this.manual = new ClickToCall(ctx, gate, this.preview);
+    this.manual = new ClickToCall(ctx, gate, this.preview, this.outcomes);
   }
 
   // ------------------------------------------------------------------ worker loop
@@ -136,5 +136,13 @@ export class Engine implements CallEventSink {
   /** A rep's manual call from the dialer card (see click-to-call.ts). */
   clickToCall(portalId: string, input: unknown) {
     return this.manual.clickToCall(portalId, input);
+  }
+
+  /**
+   * The rep answered a click-to-call (the carrier asks for the contact leg's TwiML): DNC and legal hours are
+   * checked again; a refusal ends the attempt and says what to tell the rep.
+   */
+  clickToCallAnswered(attemptId: string) {
+    return this.manual.answered(attemptId);
   }
 }
