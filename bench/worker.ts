@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis';
 import { PortalKeys } from '../src/engine/store/keys.js';
 import { CampaignService } from '../src/engine/campaigns.js';
-import { shiftedClock } from '../src/engine/clock.js';
+import { shiftedClock } from '../src/shared/clock.js';
 import { Engine } from '../src/engine/dialer.js';
 import { RedisStore } from '../src/engine/store/redis-store.js';
 import type { DialRequest, Telephony } from '../src/telephony/telephony.js';

@@ -11,8 +11,8 @@ import { Redis } from 'ioredis';
 import type { Env } from '../config/env.js';
 import { CampaignService } from '../engine/campaigns.js';
 import type { ZoneLookup } from '../engine/campaigns.js';
-import { realClock } from '../engine/clock.js';
-import type { Clock } from '../engine/clock.js';
+import { realClock } from '../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { Engine, portalOfAttempt } from '../engine/dialer.js';
 import type { EngineLimits, EngineOptions } from '../engine/dialer.js';
 import { AccountSettingsSchema } from '../domain/settings.js';
@@ -242,6 +242,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       flows: createTwimlFlows({
         store,
         flowTwiml: (request) => tel.flowTwiml(request),
+        contactLegCheck: (attemptId) => engine!.clickToCallAnswered(attemptId),
         onUnknownAttempt: (attemptId) => logger.warn({ attemptId }, 'TwiML asked for an unknown attempt'),
       }),
       machineHandler: tel,

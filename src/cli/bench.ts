@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { CampaignSettingsSchema } from '../domain/settings.js';
 import { CampaignService } from '../engine/campaigns.js';
-import { shiftedClock } from '../engine/clock.js';
+import { shiftedClock } from '../shared/clock.js';
 import { Engine } from '../engine/dialer.js';
 import { RedisStore } from '../engine/store/redis-store.js';
 import type { EnrollRow } from '../engine/store/store.js';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { IanaZoneSchema } from '../domain/settings.js';
+import { DEFAULT_ACCOUNT_LIMITS, DEFAULT_CALLER_ID_LIMITS } from '../shared/account-limits.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -47,19 +48,19 @@ export const EnvSchema = z
       .number({ message: 'expected the Twilio account calls per second, a number such as 1' })
       .positive('expected a positive number of calls per second')
       .max(1000, 'expected at most 1000 calls per second')
-      .default(1),
+      .default(DEFAULT_ACCOUNT_LIMITS.callsPerSecond),
     ACCOUNT_MAX_CONCURRENT: z.coerce
       .number({ message: 'expected the most concurrent calls of the account, an integer such as 100' })
       .int('expected a whole number of concurrent calls')
       .min(1, 'expected at least 1 concurrent call')
       .max(100_000)
-      .default(100),
+      .default(DEFAULT_ACCOUNT_LIMITS.maxConcurrentCalls),
     /** Calls per second per caller-ID number (carriers flag numbers that dial faster). */
     CALLER_ID_CPS: z.coerce
       .number({ message: 'expected calls per second per caller ID, a number such as 1' })
       .positive('expected a positive number of calls per second')
       .max(1000, 'expected at most 1000 calls per second')
-      .default(1),
+      .default(DEFAULT_CALLER_ID_LIMITS.callsPerSecond),
     /** The account's zone: fallback for contacts without one, and the zone of scheduled starts. */
     ACCOUNT_TIME_ZONE: IanaZoneSchema.default('America/New_York'),
     /** Region used to read national numbers (CSV rows without +country code). */

@@ -7,7 +7,7 @@
  * are reclaimed (`claimStale`) and written again harmlessly. Rate limits are waited out, never dropped.
  */
 import type { CallRecord, Crm } from './crm.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { EventLog, StoredEvent } from '../engine/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';

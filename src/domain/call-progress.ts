@@ -29,7 +29,11 @@ export function initialProgress(): CallProgress {
   return { status: 'none', sequence: NO_SEQUENCE, answered: false };
 }
 
-/** none < queued < initiated < ringing < in-progress < any final status. */
+/**
+ * none < queued < initiated < ringing < in-progress < any other final status < completed. A completed call
+ * happened (someone talked): no later callback, whatever its sequence number, may turn it into a busy or a
+ * failure and queue a retry of a contact who was reached. Other finals are ordered by sequence.
+ */
 function statusRank(status: CallStatus | 'none'): number {
   switch (status) {
     case 'none':
@@ -42,6 +46,8 @@ function statusRank(status: CallStatus | 'none'): number {
       return 3;
     case 'in-progress':
       return 4;
+    case 'completed':
+      return 6;
     default:
       return 5;
   }

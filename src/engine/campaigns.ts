@@ -16,7 +16,7 @@ import {
   describeZodError,
 } from '../domain/settings.js';
 import type { AccountSettings, CampaignSettings } from '../domain/settings.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { EngineEvent, SkipReason } from './events.js';
 import { leadContext, locationOf } from './lead-context.js';
 import type { CampaignRecord, EnrollRow, Store } from './store/store.js';

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import type { EngineEvent, EventLog } from '../../src/engine/events.js';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
 import {

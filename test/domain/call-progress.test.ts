@@ -132,8 +132,50 @@ describe('foldCallEvent', () => {
     expect(isFinal(late)).toBe(true);
   });
 
-  it('between two finals prefers the higher provider sequence', () => {
-    const a = status('completed', 5);
+  it('a completed call never regresses to another final status, whatever its sequence number', () => {
+    // A 42-second conversation, then a stray BUSY with a higher sequence (issue 9, defect 8): still completed.
+    const talked = status('completed', 5, { durationSec: 42 });
+    const stray = status('busy', 9);
+    for (const order of [
+      [talked, stray],
+      [stray, talked],
+    ]) {
+      const p = foldCallEvents(order);
+      expect(p.status).toBe('completed');
+      expect(p.durationSec).toBe(42);
+    }
+  });
+
+  it('property: once any event says completed, the fold says completed (a final status never regresses)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            s: fc.constantFrom<CallStatus>(
+              'ringing',
+              'in-progress',
+              'busy',
+              'no-answer',
+              'failed',
+              'canceled',
+            ),
+            seq: fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+          }),
+          { maxLength: 6 },
+        ),
+        fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+        fc.nat(),
+        (others, completedSeq, at) => {
+          const events = others.map((o) => status(o.s, o.seq));
+          events.splice(at % (events.length + 1), 0, status('completed', completedSeq));
+          expect(foldCallEvents(events).status).toBe('completed');
+        },
+      ),
+    );
+  });
+
+  it('between two finals that are not completed prefers the higher provider sequence', () => {
+    const a = status('busy', 5);
     const b = status('canceled', 6);
     expect(foldCallEvents([a, b]).status).toBe('canceled');
     expect(foldCallEvents([b, a]).status).toBe('canceled');

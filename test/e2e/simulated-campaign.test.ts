@@ -11,7 +11,7 @@ import { DateTime } from 'luxon';
 import { composeBackend } from '../../src/app/compose.js';
 import { loadEnv } from '../../src/config/env.js';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
-import { acceleratedClock } from '../../src/engine/clock.js';
+import { acceleratedClock } from '../../src/shared/clock.js';
 import { FINAL_LEAD_STATES } from '../../src/engine/events.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { createLogger } from '../../src/observability/logger.js';

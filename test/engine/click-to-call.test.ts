@@ -12,6 +12,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '41';
@@ -31,7 +32,15 @@ describe('Engine.clickToCall (memory store, manual clock)', () => {
     store = new MemoryStore(clock);
     telephony = new RecordingTelephony(clock);
     campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-    engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+    engine = new Engine({
+      limits: generousLimits,
+      store,
+      telephony,
+      clock,
+      campaigns,
+      zones: nyZones,
+      random: () => 0,
+    });
   });
   afterEach(() => store.close());
 
@@ -144,6 +153,47 @@ describe('Engine.clickToCall (memory store, manual clock)', () => {
     expect(telephony.dials).toHaveLength(0);
   });
 
+  // The contact leg is a <Dial> the carrier runs when the rep answers, up to the ring timeout later: the
+  // legal hours and the DNC list are checked again then (issue 9, defect 3).
+  describe('when the rep answers', () => {
+    const lastStatus = async (attemptId: string) =>
+      (await store.tail(P, '0', { count: 1000, blockMs: 0 }))
+        .filter((e) => e.type === 'attempt.status' && e.attemptId === attemptId)
+        .map((e) => (e as { status: string }).status);
+
+    it('past 21:00 in the callee zone: the contact is not dialed, the rep is told why, the attempt ends', async () => {
+      clock.t = MONDAY_2PM_NY + 7 * HOUR - 10_000; // 20:59:50 in New York: still legal
+      const { attemptId } = await call('r1', '212-555-0160');
+      clock.advance(30_000); // the rep picks up at 21:00:20
+      const leg = await engine.clickToCallAnswered(attemptId);
+      expect(leg).toMatchObject({ ok: false, reason: 'LEGAL_HOURS' });
+      expect(leg.ok ? '' : leg.message).toMatch(/^Can't call now: /);
+      await settle();
+      expect(await lastStatus(attemptId)).toContain('canceled');
+      const finished = await finishedEvents();
+      expect(finished.map((e) => e.attemptId)).toEqual([attemptId]);
+      // the lead is free again: the rep may try tomorrow
+      expect((await store.getLead(P, MANUAL_CAMPAIGN_ID, 'r1'))!.progress.state).not.toBe('dialing');
+    });
+
+    it('flagged Do-Not-Call while the rep was ringing: the contact is not dialed', async () => {
+      const { attemptId } = await call('r2', '212-555-0161');
+      await store.addDoNotCall(P, ['+12125550161']);
+      clock.advance(5_000);
+      expect(await engine.clickToCallAnswered(attemptId)).toMatchObject({ ok: false, reason: 'DNC' });
+      expect((await finishedEvents()).map((e) => e.attemptId)).toEqual([attemptId]);
+    });
+
+    it('inside the legal hours and not DNC: the contact leg may be dialed, nothing is finished', async () => {
+      const { attemptId } = await call('r3', '212-555-0162');
+      clock.advance(20_000);
+      expect(await engine.clickToCallAnswered(attemptId)).toEqual({ ok: true });
+      expect(await finishedEvents()).toHaveLength(0);
+      // an attempt that is not a live click-to-call is never approved
+      expect(await engine.clickToCallAnswered('a.41.unknown')).toMatchObject({ ok: false });
+    });
+  });
+
   it('property: never dials a DNC number nor outside 08:00-21:00 New York time', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -154,7 +204,14 @@ describe('Engine.clickToCall (memory store, manual clock)', () => {
           const s = new MemoryStore(clock);
           const t = new RecordingTelephony(clock);
           const cs = new CampaignService({ store: s, clock, zones: nyZones });
-          const e = new Engine({ store: s, telephony: t, clock, campaigns: cs, zones: nyZones });
+          const e = new Engine({
+            limits: generousLimits,
+            store: s,
+            telephony: t,
+            clock,
+            campaigns: cs,
+            zones: nyZones,
+          });
           try {
             clock.t = MONDAY_2PM_NY - 14 * HOUR + minuteOfWeek * 60_000; // from Monday 00:00 NY
             const phone = `+1212555${String(line).padStart(4, '0')}`;
@@ -211,7 +268,15 @@ describe('call flows: agents and reminder transfers', () => {
     const store = new MemoryStore(clock);
     const telephony = new RecordingTelephony(clock);
     const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-    const engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+    const engine = new Engine({
+      limits: generousLimits,
+      store,
+      telephony,
+      clock,
+      campaigns,
+      zones: nyZones,
+      random: () => 0,
+    });
     try {
       const c = await campaigns.create(
         P,

@@ -10,6 +10,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '7';
@@ -26,7 +27,15 @@ describe('Engine (memory store, manual clock)', () => {
     store = new MemoryStore(clock);
     telephony = new RecordingTelephony(clock);
     campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-    engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+    engine = new Engine({
+      limits: generousLimits,
+      store,
+      telephony,
+      clock,
+      campaigns,
+      zones: nyZones,
+      random: () => 0,
+    });
   });
   afterEach(() => store.close());
 

@@ -18,6 +18,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '11';
@@ -45,6 +46,7 @@ function setup() {
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
   const observer = new RecordingObserver();
   const engine = new Engine({
+    limits: generousLimits,
     store,
     telephony,
     clock,

@@ -4,13 +4,19 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { simulationClock } from '../../src/engine/clock.js';
-import type { Clock } from '../../src/engine/clock.js';
+import { simulationClock } from '../../src/shared/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { DEFAULT_TIMINGS, Engine } from '../../src/engine/dialer.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import { seededRandom } from '../../src/domain/random.js';
-import { MONDAY_2PM_NY, RecordingTelephony, messageCampaign, nyZones } from './fixtures/harness.js';
+import {
+  MONDAY_2PM_NY,
+  RecordingTelephony,
+  messageCampaign,
+  nyZones,
+  generousLimits,
+} from './fixtures/harness.js';
 
 const P = 'loop';
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -20,6 +26,7 @@ function build(clock: Clock) {
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: seededRandom(1) });
   const telephony = new RecordingTelephony(clock);
   const engine = new Engine({
+    limits: generousLimits,
     store,
     telephony,
     clock,

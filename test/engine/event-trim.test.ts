@@ -3,7 +3,7 @@
  * maxEvents events, every finished attempt is still delivered once it is back. Both stores.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import type { EngineEvent, EventLog, StoredEvent } from '../../src/engine/events.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';

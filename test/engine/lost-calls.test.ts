@@ -22,6 +22,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '9';
@@ -48,6 +49,7 @@ describe('lost calls', () => {
     telephony = new StatusTelephony(clock);
     campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
     engine = new Engine({
+      limits: generousLimits,
       store,
       telephony,
       clock,

@@ -21,6 +21,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '8';
@@ -70,6 +71,7 @@ describe('a store call whose reply is lost (engine, memory store, manual clock)'
     telephony = new RecordingTelephony(clock);
     campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
     engine = new Engine({
+      limits: generousLimits,
       store,
       telephony,
       clock,

@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { shiftedClock } from '../../src/engine/clock.js';
+import { shiftedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
-import { MONDAY_2PM_NY, messageCampaign, nyZones } from './fixtures/harness.js';
+import { MONDAY_2PM_NY, messageCampaign, nyZones, generousLimits } from './fixtures/harness.js';
 import { REDIS_URL, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
 
 interface Dial {
@@ -90,6 +90,7 @@ async function runCampaign(opts: { crashAfter?: number }) {
   const store = new RedisStore({ redis, keyPrefix: prefix });
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
   const carrierSide = new Engine({
+    limits: generousLimits,
     store,
     telephony: { dial: async () => ({ providerCallId: 'x' }), hangup: async () => {} },
     clock,

@@ -19,6 +19,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 import { redisStore, uniquePrefix } from './redis-helpers.js';
 
@@ -68,7 +69,15 @@ describe.each(stores)('portal-wide per-number limits (%s store)', (_name, makeSt
         try {
           const telephony = new RecordingTelephony(clock);
           const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-          const engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+          const engine = new Engine({
+            limits: generousLimits,
+            store,
+            telephony,
+            clock,
+            campaigns,
+            zones: nyZones,
+            random: () => 0,
+          });
           const gapOf = new Map<string, number>();
           for (const [i, spec] of specs.entries()) {
             const c = await campaigns.create(

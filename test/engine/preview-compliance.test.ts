@@ -13,6 +13,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 import { redisStore, uniquePrefix } from './redis-helpers.js';
 
@@ -43,7 +44,15 @@ describe.each(stores)('preview dial re-checks compliance (%s store)', (_name, ma
     ({ store, cleanup } = makeStore(clock));
     telephony = new RecordingTelephony(clock);
     campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-    engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+    engine = new Engine({
+      limits: generousLimits,
+      store,
+      telephony,
+      clock,
+      campaigns,
+      zones: nyZones,
+      random: () => 0,
+    });
   });
   afterEach(() => cleanup());
 

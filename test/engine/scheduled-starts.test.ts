@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import {
@@ -9,6 +9,7 @@ import {
   RecordingTelephony,
   messageCampaign,
   nyZones,
+  generousLimits,
 } from './fixtures/harness.js';
 
 const P = '31';
@@ -48,7 +49,15 @@ function setup(clock: Clock) {
   const store = new MemoryStore(clock);
   const telephony = new RecordingTelephony(clock);
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
-  const engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+  const engine = new Engine({
+    limits: generousLimits,
+    store,
+    telephony,
+    clock,
+    campaigns,
+    zones: nyZones,
+    random: () => 0,
+  });
   return { store, telephony, campaigns, engine };
 }
 

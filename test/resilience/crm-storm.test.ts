@@ -10,7 +10,7 @@ import type { CallRecord } from '../../src/crm/crm.js';
 import { startWriteback } from '../../src/crm/writeback.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { acceleratedClock } from '../../src/engine/clock.js';
+import { acceleratedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { FINAL_LEAD_STATES } from '../../src/engine/events.js';
@@ -28,6 +28,7 @@ import {
   quickRetryCampaign,
   waitUntil,
 } from './fixtures.js';
+import { generousLimits } from '../engine/fixtures/harness.js';
 
 const PORTAL = '77';
 const GROUP = 'crm-writeback';
@@ -54,6 +55,7 @@ describe('a CRM rate-limit storm during a whole campaign', () => {
       ...SHORT_CALLS,
     });
     engine = new Engine({
+      limits: generousLimits,
       store,
       telephony: simulator,
       clock,

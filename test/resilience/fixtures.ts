@@ -5,7 +5,7 @@
  */
 import { isFinalStatus } from '../../src/domain/call.js';
 import type { CallEvent } from '../../src/domain/call.js';
-import type { Clock } from '../../src/engine/clock.js';
+import type { Clock } from '../../src/shared/clock.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import type { CallEventSink, DialRequest, Telephony } from '../../src/telephony/telephony.js';
 

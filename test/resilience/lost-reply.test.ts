@@ -14,7 +14,7 @@ import { seededRandom } from '../../src/domain/random.js';
 import { CampaignService } from '../../src/engine/campaigns.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
-import { ManualClock, RecordingTelephony } from '../engine/fixtures/harness.js';
+import { ManualClock, RecordingTelephony, generousLimits } from '../engine/fixtures/harness.js';
 import { deleteByPrefix, uniquePrefix } from '../engine/redis-helpers.js';
 import { MONDAY_2PM_NY, isFinished, nyZones, quickRetryCampaign, waitUntil } from './fixtures.js';
 
@@ -114,6 +114,7 @@ describe('a lost reply to the dial-request script (connection dropped, ioredis r
     const telephony = new RecordingTelephony(clock);
     const errors: unknown[] = [];
     const engine = new Engine({
+      limits: generousLimits,
       store,
       telephony,
       clock,

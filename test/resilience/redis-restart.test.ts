@@ -17,7 +17,7 @@ import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
 import { startWriteback } from '../../src/crm/writeback.js';
 import { seededRandom } from '../../src/domain/random.js';
 import { CampaignService } from '../../src/engine/campaigns.js';
-import { acceleratedClock } from '../../src/engine/clock.js';
+import { acceleratedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { FINAL_LEAD_STATES } from '../../src/engine/events.js';
 import { PortalKeys } from '../../src/engine/store/keys.js';
@@ -37,6 +37,7 @@ import {
   redeliveringSink,
   waitUntil,
 } from './fixtures.js';
+import { generousLimits } from '../engine/fixtures/harness.js';
 
 const PORTAL = '4242';
 const CONTACTS = 200;
@@ -189,6 +190,7 @@ describe('a Redis restart in the middle of a campaign', () => {
     const carrier = new RecordingCarrier(clock);
     const engineErrors: unknown[] = [];
     const engine = new Engine({
+      limits: generousLimits,
       store,
       telephony: carrier,
       clock,

@@ -18,7 +18,7 @@ import type { LeadState } from '../../src/engine/events.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 import type { DialRequest, Telephony } from '../../src/telephony/telephony.js';
 import { createTwilioWebhookRouter } from '../../src/telephony/twilio/webhooks.js';
-import { ManualClock } from '../engine/fixtures/harness.js';
+import { ManualClock, generousLimits } from '../engine/fixtures/harness.js';
 import { REDIS_URL, deleteByPrefix, uniquePrefix } from '../engine/redis-helpers.js';
 import { MONDAY_2PM_NY, duplicates, isFinished, nyZones, quickRetryCampaign, waitUntil } from './fixtures.js';
 
@@ -128,6 +128,7 @@ describe('duplicate and out-of-order status webhooks, end to end over Redis', ()
   const carrier = new SidCarrier();
   const engineErrors: unknown[] = [];
   const engine = new Engine({
+    limits: generousLimits,
     store,
     telephony: carrier,
     clock,

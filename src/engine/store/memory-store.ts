@@ -3,8 +3,8 @@
  * is what makes it atomic; it mirrors the Redis scripts rule for rule and passes the same contract suite.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../clock.js';
-import { realClock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
+import { realClock } from '../../shared/clock.js';
 import type { EngineEvent, LeadState, SkipReason, StoredEvent } from '../events.js';
 import { FINAL_LEAD_STATES } from '../events.js';
 import { acquireAll, moveGrant, newLevelState, prune } from '../pacer.js';

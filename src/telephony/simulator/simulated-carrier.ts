@@ -7,7 +7,7 @@
  */
 import type { AnsweredBy, CallEvent, CallStatus, FinalCallStatus } from '../../domain/call.js';
 import { E164Schema } from '../../domain/settings.js';
-import type { Clock } from '../../engine/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { TelephonyError } from '../telephony.js';
 import type { CallEventSink, CallStatusSnapshot, DialRequest, Telephony } from '../telephony.js';
 import { seededRandom } from '../../domain/random.js';

@@ -189,7 +189,9 @@ export class TwilioTelephony implements Telephony {
       params.recordingStatusCallbackEvent = ['completed'];
     }
     const twiml = this.flowTwiml(request);
-    if (twiml.length <= MAX_INLINE_TWIML_CHARS) {
+    // A click-to-call's contact leg is fetched when the rep answers, never sent inline: the DNC list and the
+    // legal hours are checked again at that moment, up to the ring timeout after the call was requested.
+    if (twiml.length <= MAX_INLINE_TWIML_CHARS && !clickToCall) {
       params.twiml = twiml;
     } else {
       params.url = webhookUrl(this.baseUrl, `twiml/${request.flow.kind}`, { attemptId });

@@ -198,6 +198,14 @@ export function messageTwiml(message: Message): string {
   return voicemailTwiml(message);
 }
 
+/** Tells the person on the line why nothing more happens (a click-to-call refused when the rep answered). */
+export function sayAndHangupTwiml(text: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(text);
+  response.hangup();
+  return response.toString();
+}
+
 /** Played to the agent before the bridge. */
 export function whisperTwiml(text: string): string {
   const response = new twilio.twiml.VoiceResponse();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { CallEvent } from '../../../src/domain/call.js';
-import type { Clock } from '../../../src/engine/clock.js';
+import type { Clock } from '../../../src/shared/clock.js';
 import { SimulatedCarrier } from '../../../src/telephony/simulator/simulated-carrier.js';
 import { TelephonyError } from '../../../src/telephony/telephony.js';
 import type { CallEventSink, DialRequest, Telephony } from '../../../src/telephony/telephony.js';

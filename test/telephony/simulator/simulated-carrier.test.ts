@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { foldCallEvents, isFinal } from '../../../src/domain/call-progress.js';
 import { isFinalStatus } from '../../../src/domain/call.js';
 import type { CallEvent, CallStatus } from '../../../src/domain/call.js';
-import { acceleratedClock } from '../../../src/engine/clock.js';
+import { acceleratedClock } from '../../../src/shared/clock.js';
 import { SimulatedCarrier } from '../../../src/telephony/simulator/simulated-carrier.js';
 import type {
   OutcomeMix,

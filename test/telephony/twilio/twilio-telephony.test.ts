@@ -158,18 +158,21 @@ describe('TwilioTelephony.dial: the parameters Twilio receives', () => {
   it('click-to-call: rings the rep, no AMD, and follows the contact leg', async () => {
     const bodies: Body[] = [];
     expectCreate(bodies);
-    await adapter().dial(
-      request({
-        to: '+15553330000',
-        flow: { kind: 'click-to-call', contactNumber: '+15552220000' },
-        amd: { detection: 'detect', onMachine: 'hangup' },
-      }),
-    );
+    const clickToCall = request({
+      to: '+15553330000',
+      flow: { kind: 'click-to-call', contactNumber: '+15552220000' },
+      amd: { detection: 'detect', onMachine: 'hangup' },
+    });
+    const tel = adapter();
+    await tel.dial(clickToCall);
     const body = bodies[0]!;
     expect(body.To).toBe('+15553330000');
     expect(body.StatusCallback).toBe(`${base}/twilio/status?attemptId=att-1&leg=rep${retried}`);
     expect(body).not.toHaveProperty('MachineDetection');
-    const dial = childrenNamed(parseXml(body.Twiml as string), 'Dial')[0]!;
+    // The contact leg is fetched when the rep answers (so DNC and legal hours are checked again then).
+    expect(body.Url).toBe(`${base}/twilio/twiml/click-to-call?attemptId=att-1`);
+    expect(body).not.toHaveProperty('Twiml');
+    const dial = childrenNamed(parseXml(tel.flowTwiml(clickToCall)), 'Dial')[0]!;
     expect(dial.attrs.callerId).toBe('+15559990000');
     const number = childrenNamed(dial, 'Number')[0]!;
     expect(number.text).toBe('+15552220000');

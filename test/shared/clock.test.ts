@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { simulationClock } from '../../src/engine/clock.js';
+import { simulationClock } from '../../src/shared/clock.js';
 
 const START = 1_900_000_000_000;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
