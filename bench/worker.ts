@@ -6,19 +6,21 @@
  * Env: KEY_PREFIX, PORTAL_ID, START_AT, ANCHOR (shared clock offset), REDIS_URL, ACCOUNT_CPS (account and
  * caller-ID rate limit, default 1000).
  */
-import { Redis } from 'ioredis';
 import { PortalKeys } from '../src/engine/store/keys.js';
 import { CampaignService } from '../src/engine/campaigns.js';
 import { shiftedClock } from '../src/shared/clock.js';
 import { Engine } from '../src/engine/dialer.js';
 import { RedisStore } from '../src/engine/store/redis-store.js';
+import { connectRedis } from '../src/engine/store/redis/connection.js';
 import type { DialRequest, Telephony } from '../src/telephony/telephony.js';
 
 const env = process.env;
 const prefix = env.KEY_PREFIX!;
 const portalId = env.PORTAL_ID!;
 const clock = shiftedClock(Number(env.START_AT) - Number(env.ANCHOR));
-const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = await connectRedis({ url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, (message, error) =>
+  console.error(`${message}: ${error.message}`),
+);
 const store = new RedisStore({ redis, keyPrefix: prefix });
 const zones = { candidateZones: async () => ['America/New_York'] };
 
@@ -30,14 +32,14 @@ async function flush() {
   while (pending.length) {
     const batch = pending;
     pending = [];
-    const pipe = redis.pipeline();
-    for (const d of batch) pipe.hmget(keys.attempt(d.attemptId), 'cl', 'due');
-    const replies = (await pipe.exec()) ?? [];
+    const replies = await Promise.all(
+      batch.map((d) => redis.hmGet(keys.attempt(d.attemptId), ['cl', 'due'])),
+    );
     const records = batch.map((d, i) => {
-      const [cl, due] = replies[i]![1] as [string | null, string | null];
+      const [cl, due] = replies[i]!;
       return JSON.stringify({ ...d, grantedAt: Number(cl), dueAt: Number(due) });
     });
-    await redis.rpush(`${prefix}:dials`, ...records);
+    await redis.rPush(`${prefix}:dials`, records);
   }
   flushing = null;
 }
@@ -64,7 +66,7 @@ const engine = new Engine({
   }),
 });
 engine.start([portalId]);
-await redis.rpush(`${prefix}:ready`, String(process.pid));
+await redis.rPush(`${prefix}:ready`, String(process.pid));
 process.on('SIGTERM', () => {
   void engine
     .stop()

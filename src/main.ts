@@ -5,6 +5,7 @@
 import { ConfigError, loadEnv } from './config/env.js';
 import type { Env } from './config/env.js';
 import { UnsupportedConfigError, composeBackend } from './app/compose.js';
+import { RedisUnavailableError } from './engine/store/redis/connection.js';
 
 async function main(): Promise<void> {
   let env: Env;
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
       process.stderr.write(`Invalid configuration:\n  - ${error.message}\n`);
       process.exit(1);
     }
+    if (error instanceof RedisUnavailableError) {
+      // Before listening: a backend without its store must not look healthy to a load balancer.
+      process.stderr.write(`autodial cannot start: ${error.message}\n`);
+      process.exit(1);
+    }
     throw error;
   }
   const { logger } = backend;
@@ -36,7 +42,7 @@ async function main(): Promise<void> {
     {
       port,
       portalId: backend.portalId,
-      store: env.REDIS_URL ? 'redis' : 'memory',
+      store: env.REDIS_CLUSTER_NODES ? 'redis-cluster' : env.REDIS_URL ? 'redis' : 'memory',
       telephony: env.TELEPHONY,
       crm: env.CRM,
     },

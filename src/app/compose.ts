@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express, RequestHandler } from 'express';
-import { Redis } from 'ioredis';
 import type { Env } from '../config/env.js';
 import { CampaignService } from '../engine/campaigns.js';
 import type { ZoneLookup } from '../engine/campaigns.js';
@@ -18,6 +17,8 @@ import type { EngineLimits, EngineOptions } from '../engine/dialer.js';
 import { AccountSettingsSchema } from '../domain/settings.js';
 import { MemoryStore } from '../engine/store/memory-store.js';
 import { RedisStore } from '../engine/store/redis-store.js';
+import { connectRedis, describeTarget, ping as pingRedis } from '../engine/store/redis/connection.js';
+import type { RedisConnection, RedisErrorLog, RedisTarget } from '../engine/store/redis/connection.js';
 import type { Store } from '../engine/store/store.js';
 import type { Crm } from '../crm/crm.js';
 import { LocalSampleCrm } from '../crm/local-sample-crm.js';
@@ -135,20 +136,25 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
 
   // Store: Redis when configured (its own connection; RedisStore duplicates it for pub/sub and the blocking
   // reads of the monitor and the writeback), the in-process store otherwise.
-  let redis: Redis | null = null;
+  let redis: RedisConnection | null = null;
   let store: Store;
   const healthChecks: Record<string, HealthCheck> = {};
-  if (env.REDIS_URL) {
-    redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: false });
-    let lastRedisError = 0;
-    redis.on('error', (err: Error) => {
-      // A down Redis errors on every reconnect try: one line every 10 s is enough.
-      if (Date.now() - lastRedisError < 10_000) return;
-      lastRedisError = Date.now();
-      logger.error({ err }, 'redis connection error');
-    });
-    store = new RedisStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX });
-    healthChecks.redis = redisPingCheck(redis);
+  const redisTarget: RedisTarget | null = env.REDIS_CLUSTER_NODES
+    ? { clusterNodes: env.REDIS_CLUSTER_NODES }
+    : env.REDIS_URL
+      ? { url: env.REDIS_URL }
+      : null;
+  if (redisTarget) {
+    // Every connection (this one, and the store's pub/sub and blocking-read duplicates) logs its errors here:
+    // the first of an outage at once, then one line every 10 s while it lasts, always naming the address.
+    const where = describeTarget(redisTarget);
+    const logRedisError: RedisErrorLog = (message, err) =>
+      logger.error({ err, redis: where }, `${message} (${where})`);
+    // Unreachable at start-up: throws RedisUnavailableError, and the process stops before it listens.
+    redis = await connectRedis(redisTarget, logRedisError);
+    store = new RedisStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX, onConnectionError: logRedisError });
+    const conn = redis;
+    healthChecks.redis = redisPingCheck({ ping: () => pingRedis(conn) });
   } else {
     store = new MemoryStore(clock);
   }
@@ -339,9 +345,9 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         });
       }
       await store.close();
-      // QUIT lets Redis finish what it has; a Redis that is down gets a plain disconnect.
-      if (redis?.status === 'ready') await redis.quit().catch(() => redis?.disconnect());
-      else redis?.disconnect();
+      // close() lets Redis answer what it has; a Redis that is down gets a plain destroy.
+      if (redis?.isReady) await redis.close().catch(() => redis?.destroy());
+      else if (redis?.isOpen) redis.destroy();
     },
   };
   return backend;

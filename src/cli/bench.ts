@@ -13,12 +13,13 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { CampaignSettingsSchema } from '../domain/settings.js';
 import { CampaignService } from '../engine/campaigns.js';
 import { shiftedClock } from '../shared/clock.js';
 import { Engine } from '../engine/dialer.js';
-import { RedisStore } from '../engine/store/redis-store.js';
+import { RedisStore, deleteMatching } from '../engine/store/redis-store.js';
+import { connectRedis } from '../engine/store/redis/connection.js';
+import type { RedisClient, RedisConnection } from '../engine/store/redis/connection.js';
 import type { EnrollRow } from '../engine/store/store.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -37,13 +38,15 @@ interface Dial {
   dueAt: number;
 }
 
-async function deletePrefix(redis: Redis, prefix: string) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
+async function deletePrefix(redis: RedisConnection, prefix: string) {
+  await deleteMatching(redis, `${prefix}:*`);
+}
+
+/** A connected single-node client (the bench's own reads: INFO, lists, MEMORY USAGE). */
+async function connect(url = REDIS_URL): Promise<RedisClient> {
+  return (await connectRedis({ url }, (message, error) =>
+    console.error(`${message}: ${error.message}`),
+  )) as RedisClient;
 }
 
 function settings(cps: number, cap: number) {
@@ -83,8 +86,8 @@ interface RunOptions {
 
 async function run(o: RunOptions) {
   const prefix = `bench-${o.name}-${randomBytes(3).toString('hex')}`;
-  const redis = new Redis(REDIS_URL);
-  const popper = new Redis(REDIS_URL);
+  const redis = await connect();
+  const popper = await connect();
   const store = new RedisStore({ redis, keyPrefix: prefix });
   const campaigns = new CampaignService({ store, clock, zones });
   const carrier = new Engine({
@@ -123,7 +126,7 @@ async function run(o: RunOptions) {
         }),
       );
     }
-    for (let w = 0; w < o.workers; w++) await popper.blpop(`${prefix}:ready`, 60);
+    for (let w = 0; w < o.workers; w++) await popper.blPop(`${prefix}:ready`, 60);
     const enrollAt = clock.now();
     await store.enroll(
       PORTAL,
@@ -137,10 +140,10 @@ async function run(o: RunOptions) {
     const answering: Promise<void>[] = [];
     const deadline = Date.now() + o.timeoutMs;
     const popMany = async (): Promise<string[]> => {
-      const many = await popper.lpop(`${prefix}:dials`, 1000);
+      const many = await popper.lPopCount(`${prefix}:dials`, 1000);
       if (many?.length) return many;
-      const one = await popper.blpop(`${prefix}:dials`, 1);
-      return one ? [one[1]] : [];
+      const one = await popper.blPop(`${prefix}:dials`, 1);
+      return one ? [one.element] : [];
     };
     while (dials.length < o.contacts && Date.now() < deadline) {
       for (const raw of await popMany()) {
@@ -171,8 +174,8 @@ async function run(o: RunOptions) {
     );
     await deletePrefix(redis, prefix);
     await store.close();
-    redis.disconnect();
-    popper.disconnect();
+    redis.destroy();
+    popper.destroy();
   }
 }
 
@@ -214,7 +217,7 @@ const percentile = (values: number[], p: number) => {
 
 async function bytesPerContact(n: number) {
   const prefix = `bench-mem-${randomBytes(3).toString('hex')}`;
-  const redis = new Redis(REDIS_URL);
+  const redis = await connect();
   const store = new RedisStore({ redis, keyPrefix: prefix });
   try {
     const now = clock.now();
@@ -238,36 +241,34 @@ async function bytesPerContact(n: number) {
     const after = Number((/used_memory:(\d+)/.exec(await redis.info('memory')) ?? [])[1]);
     let usage = 0;
     let keys = 0;
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      const pipe = redis.pipeline();
-      for (const k of batch) if (!k.endsWith(':events')) pipe.memory('USAGE', k, 'SAMPLES', '0');
-      for (const [, v] of (await pipe.exec()) ?? []) {
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
+      const sizes = await Promise.all(
+        batch.filter((k) => !k.endsWith(':events')).map((k) => redis.memoryUsage(k, { SAMPLES: 0 })),
+      );
+      for (const v of sizes) {
         usage += Number(v);
         keys++;
       }
-    } while (cursor !== '0');
+    }
     return { usage: usage / n, infoDelta: (after - before) / n, keys };
   } finally {
     await deletePrefix(redis, prefix);
     await store.close();
-    redis.disconnect();
+    redis.destroy();
   }
 }
 
 type CommandStats = Map<string, { calls: number; usec: number }>;
 
 async function commandStats(): Promise<CommandStats> {
-  const redis = new Redis(REDIS_URL);
+  const redis = await connect();
   try {
     const stats: CommandStats = new Map();
     for (const m of (await redis.info('commandstats')).matchAll(/cmdstat_(\S+?):calls=(\d+),usec=(\d+)/g))
       stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
     return stats;
   } finally {
-    redis.disconnect();
+    redis.destroy();
   }
 }
 

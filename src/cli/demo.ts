@@ -17,6 +17,7 @@ import { simulationClock } from '../shared/clock.js';
 import type { SimulationClock } from '../shared/clock.js';
 import type { LeadState, SkipReason, StoredEvent } from '../engine/events.js';
 import { FINAL_LEAD_STATES } from '../engine/events.js';
+import { connectRedis } from '../engine/store/redis/connection.js';
 import { RedisStore } from '../engine/store/redis-store.js';
 import { LocalSampleCrm } from '../crm/local-sample-crm.js';
 import { createLogger } from '../observability/logger.js';
@@ -393,13 +394,16 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRep
   } finally {
     if (env.REDIS_URL && backend.store instanceof RedisStore) {
       // Keys of this run only; the store's own connection is closed by then, so use a fresh one.
-      const { Redis } = await import('ioredis');
-      const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2 });
-      const cleaner = new RedisStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX });
       await close();
-      await cleaner.deletePortal(portalId).catch(() => {});
-      await cleaner.close();
-      await redis.quit().catch(() => redis.disconnect());
+      const redis = await connectRedis({ url: env.REDIS_URL }, (message, error) =>
+        console.error(`${message}: ${error.message}`),
+      ).catch(() => null);
+      if (redis) {
+        const cleaner = new RedisStore({ redis, keyPrefix: env.REDIS_KEY_PREFIX });
+        await cleaner.deletePortal(portalId).catch(() => {});
+        await cleaner.close();
+        await redis.close().catch(() => redis.destroy());
+      }
     } else {
       await close();
     }

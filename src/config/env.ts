@@ -23,6 +23,29 @@ export const EnvSchema = z
     REDIS_URL: z
       .url({ protocol: /^rediss?$/, message: 'expected redis://host:port or rediss://host:port' })
       .optional(),
+    /**
+     * Redis Cluster instead of a single Redis: comma-separated seed nodes (`redis://host:port,...`; a few are
+     * enough, the client discovers the rest). Every key of a portal shares one slot (its hash tag).
+     */
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .transform((raw) =>
+        raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(
+            z.url({
+              protocol: /^rediss?$/,
+              message: 'expected a comma-separated list of redis://host:port (or rediss://) seed nodes',
+            }),
+          )
+          .min(1, 'expected at least one redis://host:port seed node'),
+      )
+      .optional(),
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[a-zA-Z0-9:_-]*$/, 'letters, digits, :, _ and - only')
@@ -77,6 +100,13 @@ export const EnvSchema = z
       need('TWILIO_ACCOUNT_SID', 'when TELEPHONY=twilio');
       need('TWILIO_AUTH_TOKEN', 'when TELEPHONY=twilio');
       need('PUBLIC_BASE_URL', 'when TELEPHONY=twilio (Twilio calls it back and signs that URL)');
+    }
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message: 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+      });
     }
     if (env.CRM === 'hubspot') {
       need('HUBSPOT_ACCESS_TOKEN', 'when CRM=hubspot');

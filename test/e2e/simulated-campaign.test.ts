@@ -6,9 +6,9 @@
  */
 import { describe, it, expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { composeBackend } from '../../src/app/compose.js';
+import { REDIS_URL, connectTestRedis, deleteByPrefix } from '../engine/redis-helpers.js';
 import { loadEnv } from '../../src/config/env.js';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
 import { acceleratedClock } from '../../src/shared/clock.js';
@@ -16,7 +16,6 @@ import { FINAL_LEAD_STATES } from '../../src/engine/events.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { createLogger } from '../../src/observability/logger.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 const CONTACTS = 150;
 /**
  * Moderate on purpose: acceleratedClock advances with real time whatever the process is doing, so at a much
@@ -156,14 +155,9 @@ describe('simulated campaign end to end', () => {
     try {
       assertCampaign(await runCampaign({ REDIS_URL, REDIS_KEY_PREFIX: prefix }));
     } finally {
-      const redis = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
-      await redis.quit();
+      const redis = await connectTestRedis();
+      await deleteByPrefix(redis, prefix);
+      await redis.close();
     }
   }, 120_000);
 });

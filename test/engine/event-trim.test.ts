@@ -7,8 +7,8 @@ import type { Clock } from '../../src/shared/clock.js';
 import type { EngineEvent, EventLog, StoredEvent } from '../../src/engine/events.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
-import { Redis } from 'ioredis';
 import { REDIS_URL, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
+import { createRedisConnection } from '../../src/engine/store/redis/connection.js';
 
 const MAX_EVENTS = 50;
 const PORTAL = '77';
@@ -63,7 +63,8 @@ function memoryHarness(): Harness {
 
 function redisHarness(): Harness {
   const prefix = uniquePrefix('trim');
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  const redis = createRedisConnection({ url: REDIS_URL });
+  const connected = redis.connect();
   const store = new RedisStore({ redis, keyPrefix: prefix, maxEvents: MAX_EVENTS });
   const h: Harness = {
     log: store,
@@ -71,9 +72,10 @@ function redisHarness(): Harness {
     tick: async () => void (await store.expiredAttempts(PORTAL, 0, 1)),
     lost: () => store.lostEvents,
     cleanup: async () => {
+      await connected;
       await deleteByPrefix(redis, prefix);
       await store.close();
-      redis.disconnect();
+      redis.destroy();
     },
   };
   harnesses.push(h);

@@ -6,13 +6,12 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { CampaignService } from '../../src/engine/campaigns.js';
 import { shiftedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 import { MONDAY_2PM_NY, messageCampaign, nyZones, generousLimits } from './fixtures/harness.js';
-import { REDIS_URL, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, connectTestRedis, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
 
 interface Dial {
   attemptId: string;
@@ -84,8 +83,8 @@ function maxOverlap(intervals: [number, number][]): number {
 
 async function runCampaign(opts: { crashAfter?: number }) {
   const prefix = uniquePrefix('mp');
-  const redis = new Redis(REDIS_URL);
-  const carrierConn = new Redis(REDIS_URL);
+  const redis = await connectTestRedis();
+  const carrierConn = await connectTestRedis();
   const clock = sharedClock();
   const store = new RedisStore({ redis, keyPrefix: prefix });
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
@@ -107,7 +106,7 @@ async function runCampaign(opts: { crashAfter?: number }) {
     expect((await campaigns.enroll(PORTAL, c.campaignId, rows)).enrolled).toBe(CONTACTS);
 
     const workers = [0, 1, 2, 3].map(() => spawnWorker(prefix));
-    for (let i = 0; i < workers.length; i++) await carrierConn.blpop(`${prefix}:ready`, 30);
+    for (let i = 0; i < workers.length; i++) await carrierConn.blPop(`${prefix}:ready`, 30);
     await campaigns.act(PORTAL, c.campaignId, 'start');
 
     const dials: Dial[] = [];
@@ -118,7 +117,7 @@ async function runCampaign(opts: { crashAfter?: number }) {
     const deadline = Date.now() + 90_000;
     let idleRounds = 0;
     while (Date.now() < deadline) {
-      const popped = await carrierConn.blpop(`${prefix}:dials`, 1);
+      const popped = await carrierConn.blPop(`${prefix}:dials`, 1);
       if (!popped) {
         const states = await store.leadStates(PORTAL, c.campaignId);
         const settled = states.queued + states.dialing === 0;
@@ -126,7 +125,7 @@ async function runCampaign(opts: { crashAfter?: number }) {
         continue;
       }
       idleRounds = 0;
-      const dial = JSON.parse(popped[1]) as Dial;
+      const dial = JSON.parse(popped.element) as Dial;
       dials.push(dial);
       if (opts.crashAfter !== undefined && dials.length === opts.crashAfter && !crashed) {
         crashed = workers[0]!;
@@ -195,8 +194,8 @@ async function runCampaign(opts: { crashAfter?: number }) {
   } finally {
     await deleteByPrefix(redis, prefix);
     await store.close();
-    redis.disconnect();
-    carrierConn.disconnect();
+    redis.destroy();
+    carrierConn.destroy();
   }
 }
 

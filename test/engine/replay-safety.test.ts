@@ -1,71 +1,59 @@
 /**
- * Every state-changing Redis script must be safe to run twice: when a reply is lost with the connection, ioredis
- * re-sends the command and Redis runs the script again with the same arguments. Each case below performs one
- * store call, then sends that call's exact script command (the same EVALSHA/EVAL and arguments) a second time,
- * and checks that the second run changes no key (events included) and answers exactly like the first.
+ * Every state-changing Redis script must be safe to run twice: when a reply is lost with the connection, the
+ * store re-sends the command (scripts.ts) and Redis runs the script again with the same arguments. Each case
+ * below performs one store call, then sends that call's exact script command (same script, keys and
+ * arguments) a second time, and checks that the second run changes no key (events included) and answers
+ * exactly like the first.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { Redis } from 'ioredis';
-import type { Command } from 'ioredis';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
+import type { ScriptCall } from '../../src/engine/store/redis/scripts.js';
 import { decodeProgress, encodeProgress } from '../../src/engine/store/codec.js';
 import type { BatchClaimRequest, BatchCandidate, PaceLevel } from '../../src/engine/store/store.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { campaignRecord } from './store-contract.js';
-import { REDIS_URL, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
+import type { RedisClient } from '../../src/engine/store/redis/connection.js';
+import { connectTestRedis, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
 
 const T0 = Date.UTC(2030, 0, 7, 15, 0, 0);
 const P = '77';
 const CAMPAIGN_LEVEL: PaceLevel[] = [{ name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 }];
 
-interface Sent {
-  name: string;
-  args: unknown[];
-  reply: Promise<unknown>;
-}
-
 const prefix = uniquePrefix('replay');
-const redis = new Redis(REDIS_URL);
-const inspector = new Redis(REDIS_URL);
-const store = new RedisStore({ redis, keyPrefix: prefix });
-const scripts: Sent[] = [];
+let redis: RedisClient;
+let inspector: RedisClient;
+let store: RedisStore;
+const scripts: { call: ScriptCall; reply: unknown }[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
+  redis = await connectTestRedis();
+  inspector = await connectTestRedis();
+  store = new RedisStore({ redis, keyPrefix: prefix });
   // Record every script command the store sends (and its reply), to send the last one again.
-  const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: Command, stream?: never) => {
-    const result = send(command, stream);
-    if (command.name === 'evalsha' || command.name === 'eval') {
-      scripts.push({ name: command.name, args: [...command.args], reply: command.promise });
-    }
-    return result;
-  }) as typeof redis.sendCommand;
+  store.context.scripts.observer = (call, reply) => scripts.push({ call, reply });
 });
 
 afterAll(async () => {
   await deleteByPrefix(inspector, prefix);
   await store.close();
-  redis.disconnect();
-  inspector.disconnect();
+  redis.destroy();
+  inspector.destroy();
 });
 
 /** Every key of this run and its content (TTLs aside), events included. */
 async function snapshot(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  let cursor = '0';
-  do {
-    const [next, keys] = await inspector.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
+  for await (const keys of inspector.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
     for (const key of keys) {
       const type = await inspector.type(key);
-      if (type === 'hash') out[key] = await inspector.hgetall(key);
-      else if (type === 'zset') out[key] = await inspector.zrange(key, '0', '-1', 'WITHSCORES');
-      else if (type === 'set') out[key] = (await inspector.smembers(key)).sort();
+      if (type === 'hash') out[key] = await inspector.hGetAll(key);
+      else if (type === 'zset') out[key] = await inspector.zRangeWithScores(key, 0, -1);
+      else if (type === 'set') out[key] = (await inspector.sMembers(key)).sort();
       else if (type === 'string') out[key] = await inspector.get(key);
-      else if (type === 'stream') out[key] = await inspector.xrange(key, '-', '+');
+      else if (type === 'stream') out[key] = await inspector.xRange(key, '-', '+');
       else out[key] = type;
     }
-  } while (cursor !== '0');
+  }
   return out;
 }
 
@@ -78,10 +66,9 @@ async function twice<T>(call: () => Promise<T>): Promise<T> {
   const result = await call();
   expect(scripts.length).toBeGreaterThan(before);
   const last = scripts[scripts.length - 1]!;
-  const firstReply = await last.reply;
   const state = await snapshot();
-  const again = await redis.call(last.name, ...(last.args as string[]));
-  expect(again).toEqual(firstReply);
+  const again = await store.context.scripts.send(last.call);
+  expect(again).toEqual(last.reply);
   expect(await snapshot()).toEqual(state);
   return result;
 }

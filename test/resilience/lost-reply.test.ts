@@ -1,6 +1,7 @@
 /**
- * A Redis reply lost to a dropped connection. ioredis resends every command still awaiting a reply when it
- * reconnects (`autoResendUnfulfilledCommands`, on by default), so a script Redis already ran runs a second time.
+ * A Redis reply lost to a dropped connection. node-redis rejects the command still awaiting its reply; the
+ * store's script runner re-sends it once the client has reconnected (scripts.ts), so a script Redis already ran
+ * runs a second time.
  * This is what a restart or a network blip does to the command in flight; the redis-restart suite hits it by
  * chance, this suite hits it on purpose: a TCP proxy between the store and Redis forwards the command that
  * records a dial request (the one carrying the `attempt.started` event), swallows Redis's reply and cuts the
@@ -9,13 +10,13 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { Redis } from 'ioredis';
 import { seededRandom } from '../../src/domain/random.js';
 import { CampaignService } from '../../src/engine/campaigns.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
+import type { RedisClient } from '../../src/engine/store/redis/connection.js';
 import { ManualClock, RecordingTelephony, generousLimits } from '../engine/fixtures/harness.js';
-import { deleteByPrefix, uniquePrefix } from '../engine/redis-helpers.js';
+import { REDIS_URL, connectTestRedis, deleteByPrefix, uniquePrefix } from '../engine/redis-helpers.js';
 import { MONDAY_2PM_NY, isFinished, nyZones, quickRetryCampaign, waitUntil } from './fixtures.js';
 
 const PORTAL = '6060';
@@ -32,6 +33,7 @@ class ReplyDroppingProxy {
   constructor(
     private readonly targetPort: number,
     private readonly marker: string,
+    private readonly targetHost = '127.0.0.1',
   ) {
     this.server = createServer((client) => this.pipe(client));
   }
@@ -47,7 +49,7 @@ class ReplyDroppingProxy {
   }
 
   private pipe(client: Socket) {
-    const upstream = connect(this.targetPort, '127.0.0.1');
+    const upstream = connect(this.targetPort, this.targetHost);
     this.sockets.add(client).add(upstream);
     let tail = '';
     let swallowing = false;
@@ -86,25 +88,27 @@ class ReplyDroppingProxy {
   }
 }
 
-describe('a lost reply to the dial-request script (connection dropped, ioredis resends it)', () => {
+describe('a lost reply to the dial-request script (connection dropped, the store re-sends it)', () => {
   const prefix = uniquePrefix('lost-reply');
-  const proxy = new ReplyDroppingProxy(6379, STARTED_MARKER);
-  const cleaner = new Redis('redis://127.0.0.1:6379');
-  let redis: Redis;
+  const target = new URL(REDIS_URL);
+  const proxy = new ReplyDroppingProxy(Number(target.port || 6379), STARTED_MARKER, target.hostname);
+  let cleaner: RedisClient;
+  let redis: RedisClient;
   let store: RedisStore;
 
   beforeAll(async () => {
     await proxy.listen();
-    redis = new Redis({ host: '127.0.0.1', port: proxy.port });
-    redis.on('error', () => {}); // the dropped connection is the point of the test
-    store = new RedisStore({ redis, keyPrefix: prefix });
+    cleaner = await connectTestRedis();
+    // the dropped connection is the point of the test: its errors are expected
+    redis = await connectTestRedis(`redis://127.0.0.1:${proxy.port}`);
+    store = new RedisStore({ redis, keyPrefix: prefix, onConnectionError: () => {} });
   });
 
   afterAll(async () => {
     await deleteByPrefix(cleaner, prefix);
     await store.close();
-    redis.disconnect();
-    cleaner.disconnect();
+    redis.destroy();
+    cleaner.destroy();
     await proxy.close();
   });
 
@@ -130,7 +134,7 @@ describe('a lost reply to the dial-request script (connection dropped, ioredis r
     await campaigns.act(PORTAL, c.campaignId, 'start');
 
     proxy.arm();
-    await engine.pass(PORTAL); // the dial request's reply is lost; ioredis reconnects and sends it again
+    await engine.pass(PORTAL); // the dial request's reply is lost; the store re-sends it after the reconnect
     await waitUntil(() => proxy.dropped > 0, 'the proxy to drop the reply of the dial request');
     const started = async () =>
       (await store.tail(PORTAL, '0', { count: 1000, blockMs: 0 })).filter(

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { LocalSampleCrm } from '../../src/crm/local-sample-crm.js';
 import { startWriteback } from '../../src/crm/writeback.js';
 import { seededRandom } from '../../src/domain/random.js';
@@ -21,6 +21,7 @@ import { acceleratedClock } from '../../src/shared/clock.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { FINAL_LEAD_STATES } from '../../src/engine/events.js';
 import { PortalKeys } from '../../src/engine/store/keys.js';
+import { createRedisConnection } from '../../src/engine/store/redis/connection.js';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { SimulatedCarrier } from '../../src/telephony/simulator/simulated-carrier.js';
@@ -117,13 +118,10 @@ class OwnRedis {
   /** True once the server accepts commands (a server still loading its AOF answers LOADING: false). */
   private async ping(): Promise<boolean> {
     if (this.child?.exitCode !== null) throw new Error(`redis-server exited early:\n${this.output}`);
-    const probe = new Redis({
-      host: '127.0.0.1',
-      port: this.port,
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
+    const probe = createClient({
+      url: `redis://127.0.0.1:${this.port}`,
+      socket: { reconnectStrategy: false },
+      disableOfflineQueue: true,
     });
     probe.on('error', () => {});
     try {
@@ -132,7 +130,7 @@ class OwnRedis {
     } catch {
       return false;
     } finally {
-      probe.disconnect();
+      if (probe.isOpen) probe.destroy();
     }
   }
 
@@ -178,13 +176,15 @@ describe('a Redis restart in the middle of a campaign', () => {
   it('loses nothing: every contact final, no double dial, one CRM record per finished attempt', async () => {
     const own = server!;
     const clock = acceleratedClock(MONDAY_2PM_NY, SPEED);
-    const redis = new Redis({ host: '127.0.0.1', port: own.port });
-    const inspector = new Redis({ host: '127.0.0.1', port: own.port });
+    // fail-fast, as in production (connectRedis): commands during the outage throw instead of queueing
+    const redis = createRedisConnection({ url: `redis://127.0.0.1:${own.port}` }, true);
+    const inspector = createRedisConnection({ url: `redis://127.0.0.1:${own.port}` });
     let reconnects = 0;
     redis.on('reconnecting', () => reconnects++);
     redis.on('error', () => {}); // connection errors while Redis is down are expected
     inspector.on('error', () => {});
-    const store = new RedisStore({ redis, keyPrefix: 'resilience' });
+    await Promise.all([redis.connect(), inspector.connect()]);
+    const store = new RedisStore({ redis, keyPrefix: 'resilience', onConnectionError: () => {} });
     const eventsKey = new PortalKeys('resilience', PORTAL).events();
     const campaigns = new CampaignService({ store, clock, zones: nyZones, random: seededRandom(1) });
     const carrier = new RecordingCarrier(clock);
@@ -242,9 +242,10 @@ describe('a Redis restart in the middle of a campaign', () => {
       engine.start([PORTAL]);
       await campaigns.act(PORTAL, campaign.campaignId, 'start');
 
+      // Polled through the outage: the store throws while Redis is down (never a wrong count), so that is -1.
       const finalCount = async () => {
-        const states = await store.leadStates(PORTAL, campaign.campaignId);
-        return FINAL_LEAD_STATES.reduce((sum, s) => sum + states[s], 0);
+        const states = await store.leadStates(PORTAL, campaign.campaignId).catch(() => null);
+        return states ? FINAL_LEAD_STATES.reduce((sum, s) => sum + states[s], 0) : -1;
       };
 
       // Let the run get well under way: records in the CRM, calls live at the carrier, contacts still waiting.
@@ -278,7 +279,7 @@ describe('a Redis restart in the middle of a campaign', () => {
 
       const finishedInStream = async () =>
         (await store.tail(PORTAL, '0', { count: 1_000_000, blockMs: 0 })).filter(isFinished);
-      const pendingCount = async () => Number(((await inspector.xpending(eventsKey, GROUP)) as unknown[])[0]);
+      const pendingCount = async () => Number((await inspector.xPending(eventsKey, GROUP)).pending);
       await waitUntil(
         async () =>
           crm.allCalls().length === (await finishedInStream()).length && (await pendingCount()) === 0,
@@ -338,8 +339,8 @@ describe('a Redis restart in the middle of a campaign', () => {
     } finally {
       await stopAll();
       await store.close();
-      redis.disconnect();
-      inspector.disconnect();
+      if (redis.isOpen) redis.destroy();
+      if (inspector.isOpen) inspector.destroy();
     }
   }, 180_000);
 });

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import express from 'express';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import { createRedisConnection } from '../../src/engine/store/redis/connection.js';
 import request from 'supertest';
 import twilio from 'twilio';
 import type { Disposition } from '../../src/domain/outcome.js';
@@ -121,7 +121,7 @@ class SidCarrier implements Telephony {
 
 describe('duplicate and out-of-order status webhooks, end to end over Redis', () => {
   const prefix = uniquePrefix('webhook-replay');
-  const redis = new Redis(REDIS_URL);
+  const redis = createRedisConnection({ url: REDIS_URL });
   const store = new RedisStore({ redis, keyPrefix: prefix });
   const clock = new ManualClock(MONDAY_2PM_NY);
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: seededRandom(11) });
@@ -156,13 +156,13 @@ describe('duplicate and out-of-order status webhooks, end to end over Redis', ()
   };
 
   beforeAll(async () => {
-    await redis.ping();
+    await redis.connect();
   });
 
   afterAll(async () => {
     await deleteByPrefix(redis, prefix);
     await store.close();
-    redis.disconnect();
+    redis.destroy();
   });
 
   let run = 0;

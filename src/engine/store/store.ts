@@ -246,15 +246,17 @@ export interface FinishRequest {
  */
 export type FinishResult = 'finished' | 'already-finished' | 'missing' | 'stale-wrap-up' | 'stale-progress';
 
-export interface Store extends EventLog {
-  // campaigns
+/** Campaign records (optimistic versions). */
+export interface CampaignStore {
   createCampaign(record: CampaignRecord): Promise<boolean>;
   getCampaign(portalId: string, campaignId: string): Promise<CampaignRecord | null>;
   listCampaigns(portalId: string): Promise<CampaignRecord[]>;
   /** Saves when the stored version equals `record.version - 1`; appends the events atomically. */
   saveCampaign(record: CampaignRecord, events?: EngineEvent[]): Promise<boolean>;
+}
 
-  // enrollment and removal
+/** Enrollment, the due queue, lead progress, and the portal's do-not-call and removed sets. */
+export interface LeadStore {
   enroll(
     portalId: string,
     campaignId: string,
@@ -273,7 +275,6 @@ export interface Store extends EventLog {
   isDoNotCall(portalId: string, number: string): Promise<boolean>;
   removeContact(portalId: string, contactId: string): Promise<void>;
 
-  // the due queue
   /** Due leads, earliest first; `offset` skips that many (workers spread over a long queue). */
   peekDue(
     portalId: string,
@@ -306,8 +307,13 @@ export interface Store extends EventLog {
     dueAt: number | null,
     events?: EngineEvent[],
   ): Promise<boolean>;
+}
 
-  // attempts
+/**
+ * Turning a due lead into an attempt: the claims (single and batch) and the dial request, each one atomic step
+ * over the compliance rules (DNC, removed, one live call per number, number limits, pacer).
+ */
+export interface ClaimStore {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** Several claims of one campaign in one atomic step each, in one round trip (see BatchClaimRequest). */
   claimBatch(request: BatchClaimRequest): Promise<BatchClaimResult>;
@@ -316,9 +322,6 @@ export interface Store extends EventLog {
    * so later grants are spaced from what the carrier sees, not from the grant (only ever moves it later).
    */
   noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number): Promise<void>;
-  /** A rep's wrap-up, stored on the unfinished attempt or applied to the finished attempt's lead. */
-  wrapUpAttempt(request: WrapUpRequest): Promise<WrapUpResult>;
-  getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null>;
   /**
    * claimed -> dial-requested (durably, before telephony.dial); takes the pace levels for a preview claim.
    * Checks again, atomically, what the claim checked (a preview claim is held for minutes): lease not expired,
@@ -336,6 +339,13 @@ export interface Store extends EventLog {
   ): Promise<{ ok: true } | { ok: false; reason: DialRequestDenial; waitMs?: number }>;
   /** Portal-wide dial times of each number within 24 h before `now`, oldest first (numbers never dialed: absent). */
   recentDials(portalId: string, numbers: readonly string[], now: number): Promise<Map<string, number[]>>;
+}
+
+/** An attempt after its claim: carrier progress, wrap-ups, finishing, requeue, leases and the dial-mode inputs. */
+export interface AttemptStore {
+  /** A rep's wrap-up, stored on the unfinished attempt or applied to the finished attempt's lead. */
+  wrapUpAttempt(request: WrapUpRequest): Promise<WrapUpResult>;
+  getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null>;
   markDialed(portalId: string, attemptId: string, providerCallId: string): Promise<boolean>;
   /** Compare-and-set of the folded call progress; extends the attempt's and its slots' leases. */
   saveProgress(
@@ -360,14 +370,21 @@ export interface Store extends EventLog {
   liveCount(portalId: string, level: string, now: number): Promise<number>;
   setAgentAvailable(portalId: string, campaignId: string, agentId: string, available: boolean): Promise<void>;
   availableAgents(portalId: string, campaignId: string): Promise<number>;
+}
 
-  // wake-ups (Redis pub/sub per portal / an EventEmitter)
+/** Wake-ups (Redis pub/sub per portal / an EventEmitter). */
+export interface WakeUps {
   wake(portalId: string): Promise<void>;
   /** `reason` says what happened: 'finish', 'enroll', 'campaign', 'requeue', 'wrap-up' or 'wake'. */
   onWake(portalId: string, listener: (reason: string) => void): Promise<() => Promise<void>>;
+}
 
+export interface Closable {
   close(): Promise<void>;
 }
+
+/** The whole storage port: what the engine depends on. Each adapter implements every part. */
+export type Store = CampaignStore & LeadStore & ClaimStore & AttemptStore & EventLog & WakeUps & Closable;
 
 export const EMPTY_COUNTS = (): Record<'enrolled' | SkipReason, number> => ({
   enrolled: 0,

@@ -1,0 +1,300 @@
+/**
+ * Claims in Redis: a due lead becomes an attempt (single and batch claim) and a claimed attempt becomes a dial
+ * request, each one Lua script that checks every compliance rule atomically with its writes (see ./lua).
+ */
+import type { EngineEvent } from '../../events.js';
+import { decodeProgress, encodeProgress } from '../codec.js';
+import type { PortalKeys } from '../keys.js';
+import type {
+  BatchClaimRequest,
+  BatchClaimResult,
+  ClaimDenial,
+  ClaimRequest,
+  ClaimResult,
+  ClaimStore,
+  DialRequestDenial,
+  NumberLimits,
+  PaceLevel,
+} from '../store.js';
+import { eventArgs } from './context.js';
+import type { RedisContext } from './context.js';
+
+/** The number log's script arguments: cap per 24 h (0: none) and minimum gap. */
+const limitArgs = (limits: NumberLimits | undefined): [number, number] => [
+  limits?.maxPer24h ?? 0,
+  limits?.minGapMs ?? 0,
+];
+const DAY_MS = 86_400_000;
+
+export class RedisClaims implements ClaimStore {
+  constructor(private readonly ctx: RedisContext) {}
+
+  private paceKeysAndArgs(k: PortalKeys, campaignId: string, pace: PaceLevel[]) {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const level of pace) {
+      const name = level.name === 'campaign' ? `c:${campaignId}` : level.name;
+      keys.push(k.paceWindow(name), k.paceLive(name), k.pacePending(name));
+      args.push(level.name, level.callsPerSecond, level.maxConcurrent);
+    }
+    return { keys, args };
+  }
+
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    const k = this.ctx.keys(req.portalId);
+    const { campaignId, contactId } = req;
+    const prior = decodeProgress(req.expectRev);
+    const pace = this.paceKeysAndArgs(k, campaignId, req.pace ?? []);
+    const keys = [
+      k.campaign(campaignId),
+      k.due(campaignId),
+      k.info(campaignId, contactId),
+      k.state(campaignId, contactId),
+      k.dnc(),
+      k.removed(),
+      k.live(),
+      k.attempt(req.attemptId),
+      k.leases(),
+      k.paceTat(),
+      k.events(),
+      k.paceLive(`c:${campaignId}`),
+      ...pace.keys,
+      k.numberLog(),
+    ];
+    const args = [
+      req.now,
+      contactId,
+      req.expectRev,
+      encodeProgress({ ...prior, state: 'dialing', attemptId: req.attemptId }),
+      encodeProgress({ ...prior, state: 'removed' }),
+      encodeProgress({ ...prior, state: 'dnc' }),
+      req.attemptId,
+      req.from,
+      req.leaseUntil,
+      req.maxLive ?? '',
+      req.busyRetryMs,
+      req.amd ? '1' : '0',
+      req.agentId ?? '',
+      req.localHour ?? '',
+      req.portalId,
+      this.ctx.maxEvents,
+      (req.pace ?? []).length,
+      ...pace.args,
+      ...limitArgs(req.numberLimits),
+    ];
+    const reply = (await this.ctx.run('claim', keys, args)) as string[];
+    if (reply[0] !== 'ok') {
+      const waitMs = reply[1] !== undefined ? Number(reply[1]) : undefined;
+      return { ok: false, reason: reply[0] as ClaimDenial, ...(waitMs !== undefined ? { waitMs } : {}) };
+    }
+    const [, to, due, ordinal, levels] = reply as [string, string, string, string, string];
+    return {
+      ok: true,
+      attempt: {
+        attemptId: req.attemptId,
+        portalId: req.portalId,
+        campaignId,
+        contactId,
+        to,
+        from: req.from,
+        state: 'claimed',
+        ordinal: Number(ordinal),
+        dueAt: Number(due),
+        claimedAt: req.now,
+        leaseUntil: req.leaseUntil,
+        rev: 0,
+        priorLead: req.expectRev,
+        levels: levels ? levels.split(',') : [],
+        amd: req.amd,
+        ...(req.agentId !== undefined ? { agentId: req.agentId } : {}),
+        ...(req.localHour !== undefined ? { localHour: req.localHour } : {}),
+      },
+    };
+  }
+
+  async claimBatch(req: BatchClaimRequest): Promise<BatchClaimResult> {
+    const k = this.ctx.keys(req.portalId);
+    const { campaignId } = req;
+    const pace = this.paceKeysAndArgs(k, campaignId, req.pace ?? []);
+    const keys = [
+      k.campaign(campaignId),
+      k.due(campaignId),
+      k.dnc(),
+      k.removed(),
+      k.live(),
+      k.leases(),
+      k.paceTat(),
+      k.events(),
+      k.paceLive(`c:${campaignId}`),
+      ...pace.keys,
+      k.numberLog(),
+    ];
+    const args: (string | number)[] = [
+      req.now,
+      req.candidates.length,
+      req.claimLeaseUntil,
+      req.dialLeaseUntil ?? '',
+      req.maxLive ?? '',
+      req.busyRetryMs,
+      req.amd ? '1' : '0',
+      req.portalId,
+      this.ctx.maxEvents,
+      (req.pace ?? []).length,
+      req.earlyMs ?? 0,
+      ...pace.args,
+    ];
+    for (const c of req.candidates) {
+      const prior = decodeProgress(c.expectRev);
+      keys.push(k.info(campaignId, c.contactId), k.state(campaignId, c.contactId), k.attempt(c.attemptId));
+      args.push(
+        c.contactId,
+        c.expectRev,
+        encodeProgress({ ...prior, state: 'dialing', attemptId: c.attemptId }),
+        encodeProgress({ ...prior, state: 'removed' }),
+        encodeProgress({ ...prior, state: 'dnc' }),
+        c.attemptId,
+        c.from,
+        c.localHour ?? '',
+        c.started ? JSON.stringify(c.started) : '',
+        ...limitArgs(c.numberLimits),
+      );
+    }
+    const [stop, wait, replies] = (await this.ctx.run('claim_batch', keys, args)) as [
+      string,
+      string,
+      string[][],
+    ];
+    const result: BatchClaimResult = { granted: [], denied: [] };
+    const dialing = req.dialLeaseUntil !== undefined;
+    replies.forEach((reply, i) => {
+      const c = req.candidates[i]!;
+      if (reply[0] !== 'ok') {
+        result.denied.push({ contactId: c.contactId, reason: reply[0] as ClaimDenial });
+        return;
+      }
+      const [, to, due, ordinal, levels, notBefore] = reply as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      result.granted.push({
+        attemptId: c.attemptId,
+        portalId: req.portalId,
+        campaignId,
+        contactId: c.contactId,
+        to,
+        from: c.from,
+        state: dialing ? 'dial-requested' : 'claimed',
+        ordinal: Number(ordinal),
+        dueAt: Number(due),
+        claimedAt: req.now,
+        ...(dialing ? { dialRequestedAt: req.now } : {}),
+        leaseUntil: req.dialLeaseUntil ?? req.claimLeaseUntil,
+        rev: 0,
+        priorLead: c.expectRev,
+        levels: levels ? levels.split(',') : [],
+        amd: req.amd,
+        ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
+        ...(Number(notBefore) > req.now ? { notBefore: Number(notBefore) } : {}),
+      });
+    });
+    if (stop) {
+      result.stop = {
+        reason: stop as 'inactive' | 'capacity' | 'paced',
+        ...(wait !== '' ? { waitMs: Number(wait) } : {}),
+      };
+    }
+    return result;
+  }
+
+  async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {
+    if (!levels.length) return;
+    const k = this.ctx.keys(portalId);
+    // One transaction: a grant never sees the call both sent and still pending. GT: only ever later than the
+    // slot; a send so late that its slot already left the window is added back at its send time.
+    const multi = this.ctx.conn.multi();
+    for (const level of levels) {
+      multi.zAdd(k.paceWindow(level), { score: at, value: attemptId }, { GT: true });
+      multi.zRem(k.pacePending(level), attemptId);
+    }
+    await multi.exec();
+  }
+
+  async markDialRequested(
+    portalId: string,
+    attemptId: string,
+    now: number,
+    leaseUntil: number,
+    events: EngineEvent[],
+    pace?: PaceLevel[],
+    numberLimits?: NumberLimits,
+  ): Promise<{ ok: true } | { ok: false; reason: DialRequestDenial; waitMs?: number }> {
+    const k = this.ctx.keys(portalId);
+    let levelKeys: string[];
+    let levelArgs: (string | number)[];
+    let count: number;
+    // campaign and contact of an attempt never change: the script's keys can be read before it runs
+    const [campaignId, contactId, levels] = await this.ctx.conn.hmGet(k.attempt(attemptId), ['c', 'k', 'lv']);
+    if (!campaignId || !contactId) return { ok: false, reason: 'not-claimed' };
+    if (pace) {
+      const built = this.paceKeysAndArgs(k, campaignId, pace);
+      levelKeys = built.keys;
+      levelArgs = built.args;
+      count = pace.length;
+    } else {
+      const names = levels ? levels.split(',') : [];
+      levelKeys = names.flatMap((n) => [k.paceWindow(n), k.paceLive(n), k.pacePending(n)]);
+      levelArgs = names.flatMap((n) => [n, 0, 0]);
+      count = names.length;
+    }
+    const reply = (await this.ctx.run(
+      'dial_requested',
+      [
+        k.attempt(attemptId),
+        k.leases(),
+        k.live(),
+        k.events(),
+        k.paceTat(),
+        k.campaign(campaignId),
+        ...levelKeys,
+        k.state(campaignId, contactId),
+        k.dnc(),
+        k.removed(),
+        k.numberLog(),
+      ],
+      [
+        now,
+        leaseUntil,
+        attemptId,
+        pace ? '1' : '0',
+        this.ctx.maxEvents,
+        count,
+        events.length,
+        ...levelArgs,
+        ...limitArgs(numberLimits),
+        ...eventArgs(events),
+      ],
+    )) as string[];
+    if (reply[0] === 'ok') return { ok: true };
+    const reason = reply[0] as DialRequestDenial;
+    return { ok: false, reason, ...(reply[1] !== undefined ? { waitMs: Number(reply[1]) } : {}) };
+  }
+
+  async recentDials(portalId: string, numbers: readonly string[], now: number) {
+    const out = new Map<string, number[]>();
+    if (!numbers.length) return out;
+    const raw = await this.ctx.conn.hmGet(this.ctx.keys(portalId).numberLog(), [...numbers]);
+    numbers.forEach((n, i) => {
+      const times = (raw[i] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((s) => parseInt(s, 36))
+        .filter((t) => t > now - DAY_MS);
+      if (times.length) out.set(n, times);
+    });
+    return out;
+  }
+}
