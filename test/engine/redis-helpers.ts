@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
+/** Set by the jest global setup (test/support/redis-global-setup.ts): the configured Redis or a throwaway one. */
+export const REDIS_URL = process.env.AUTODIAL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A key prefix unique to this test run: tests delete only their own keys. */
 export const uniquePrefix = (name: string) => `test-${name}-${randomBytes(4).toString('hex')}`;
