@@ -7,6 +7,9 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Redis on any machine: the configured one if it answers, else a throwaway redis-server (test/support).
+  globalSetup: '<rootDir>/test/support/redis-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/redis-global-teardown.ts',
   // Multi-process and Redis tests need more than the default 5 s; no test asserts on wall-clock time.
   testTimeout: 60_000,
   // Two cores: run test files two at a time so Redis-backed suites do not starve each other.

@@ -314,13 +314,17 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRep
     let cursor: string | undefined;
     do {
       const page = await crm.listContacts(LIST_ID, cursor);
-      const dncNumbers: string[] = [];
+      // A contact's DNC flag covers every number on the record, each read in the contact's own country.
+      const dncByCountry = new Map<string, string[]>();
       for (const c of page.contacts) {
-        const e164 =
-          c.doNotCall && c.phone ? normalizePhone(c.phone, campaigns.account(portalId).defaultRegion) : null;
-        if (e164?.ok) dncNumbers.push(e164.phone.e164);
+        if (!c.doNotCall) continue;
+        const numbers = dncByCountry.get(c.country ?? '') ?? [];
+        numbers.push(...[c.phone, c.mobilePhone].filter((n): n is string => !!n));
+        dncByCountry.set(c.country ?? '', numbers);
       }
-      await campaigns.addDoNotCall(portalId, dncNumbers);
+      for (const [country, numbers] of dncByCountry) {
+        await campaigns.addDoNotCall(portalId, numbers, country ? { country } : {});
+      }
       await campaigns.enroll(
         portalId,
         campaign.campaignId,
@@ -328,6 +332,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRep
           contactId: c.id,
           phone: c.phone ?? c.mobilePhone ?? '',
           ...(c.timeZone ? { timeZone: c.timeZone } : {}),
+          ...(c.country ? { country: c.country } : {}),
           doNotCall: c.doNotCall ?? false,
         })),
       );

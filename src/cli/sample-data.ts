@@ -1,9 +1,16 @@
 /**
  * Deterministic sample contacts for the demo and tests: US (including Florida and Oklahoma), Canadian and UK
- * numbers in fictional ranges (NANP 555-01xx, Ofcom drama numbers), written the many ways CRMs hold them,
- * plus the dirt real lists carry: invalid numbers, the same number twice in different formats, DNC flags.
+ * numbers written the many ways CRMs hold them, plus the dirt real lists carry, at realistic rates: a few %
+ * invalid numbers, a few % the same number twice in different formats, ~6 % DNC flags. UK records carry their
+ * country (GB) and mostly national-format numbers ("0113 496 0066"), as a UK CRM holds them.
+ *
+ * Numbers are drawn at random from valid ranges (the fictional ranges, NANP 555-01xx and Ofcom's drama numbers,
+ * hold a few thousand numbers in all: too few for a 100,000-contact list). They are for the simulated carrier
+ * only; the demo never hands them to a real one.
  */
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { CrmContact } from '../crm/crm.js';
+import { normalizePhone } from '../domain/phone.js';
 import { seededRandom } from '../domain/random.js';
 
 export interface SampleContact extends CrmContact {
@@ -13,34 +20,53 @@ export interface SampleContact extends CrmContact {
 
 interface Area {
   country: 'US' | 'CA' | 'GB';
-  /** NANP area code, or UK national prefix without the trunk 0. */
+  /** NANP area code, or the UK national number's leading digits (without the trunk 0). */
   prefix: string;
+  /** Digits after the prefix (a UK number's length depends on its area). */
+  restDigits: number;
   zone: string;
   weight: number;
 }
 
+const nanp = (prefix: string, zone: string, weight: number): Area => ({
+  country: prefix === '416' || prefix === '604' || prefix === '514' || prefix === '902' ? 'CA' : 'US',
+  prefix,
+  restDigits: 7,
+  zone,
+  weight,
+});
+
 const AREAS: readonly Area[] = [
-  { country: 'US', prefix: '305', zone: 'America/New_York', weight: 4 }, // Miami, FL
-  { country: 'US', prefix: '786', zone: 'America/New_York', weight: 2 }, // Miami, FL
-  { country: 'US', prefix: '407', zone: 'America/New_York', weight: 2 }, // Orlando, FL
-  { country: 'US', prefix: '850', zone: 'America/Chicago', weight: 1 }, // FL panhandle: Central time west of the Apalachicola
-  { country: 'US', prefix: '405', zone: 'America/Chicago', weight: 3 }, // Oklahoma City, OK
-  { country: 'US', prefix: '918', zone: 'America/Chicago', weight: 2 }, // Tulsa, OK
-  { country: 'US', prefix: '212', zone: 'America/New_York', weight: 2 },
-  { country: 'US', prefix: '312', zone: 'America/Chicago', weight: 2 },
-  { country: 'US', prefix: '512', zone: 'America/Chicago', weight: 1 },
-  { country: 'US', prefix: '303', zone: 'America/Denver', weight: 1 },
-  { country: 'US', prefix: '602', zone: 'America/Phoenix', weight: 1 },
-  { country: 'US', prefix: '415', zone: 'America/Los_Angeles', weight: 2 },
-  { country: 'US', prefix: '808', zone: 'Pacific/Honolulu', weight: 1 },
-  { country: 'CA', prefix: '416', zone: 'America/Toronto', weight: 2 },
-  { country: 'CA', prefix: '604', zone: 'America/Vancouver', weight: 1 },
-  { country: 'CA', prefix: '514', zone: 'America/Toronto', weight: 1 },
-  { country: 'CA', prefix: '902', zone: 'America/Halifax', weight: 1 },
-  { country: 'GB', prefix: '20 7946 0', zone: 'Europe/London', weight: 2 }, // London drama range
-  { country: 'GB', prefix: '113 496 0', zone: 'Europe/London', weight: 1 }, // Leeds drama range
-  { country: 'GB', prefix: '161 496 0', zone: 'Europe/London', weight: 1 }, // Manchester drama range
+  nanp('305', 'America/New_York', 4), // Miami, FL
+  nanp('786', 'America/New_York', 2), // Miami, FL
+  nanp('407', 'America/New_York', 2), // Orlando, FL
+  nanp('850', 'America/Chicago', 1), // FL panhandle: Central time west of the Apalachicola
+  nanp('405', 'America/Chicago', 3), // Oklahoma City, OK
+  nanp('918', 'America/Chicago', 2), // Tulsa, OK
+  nanp('212', 'America/New_York', 2),
+  nanp('312', 'America/Chicago', 2),
+  nanp('512', 'America/Chicago', 1),
+  nanp('303', 'America/Denver', 1),
+  nanp('602', 'America/Phoenix', 1),
+  nanp('415', 'America/Los_Angeles', 2),
+  nanp('808', 'Pacific/Honolulu', 1),
+  nanp('416', 'America/Toronto', 2),
+  nanp('604', 'America/Vancouver', 1),
+  nanp('514', 'America/Toronto', 1),
+  nanp('902', 'America/Halifax', 1),
+  { country: 'GB', prefix: '207', restDigits: 7, zone: 'Europe/London', weight: 1 }, // London
+  { country: 'GB', prefix: '203', restDigits: 7, zone: 'Europe/London', weight: 1 }, // London
+  { country: 'GB', prefix: '113', restDigits: 7, zone: 'Europe/London', weight: 1 }, // Leeds
+  { country: 'GB', prefix: '161', restDigits: 7, zone: 'Europe/London', weight: 1 }, // Manchester
+  { country: 'GB', prefix: '77', restDigits: 8, zone: 'Europe/London', weight: 1 }, // mobiles
 ];
+
+/** How CRM records name their country: UK records as GB; US and Canadian ones in any spelling, or not at all. */
+const COUNTRY_SPELLINGS: Readonly<Record<Area['country'], readonly string[]>> = {
+  US: ['US', 'United States', 'USA'],
+  CA: ['CA', 'Canada'],
+  GB: ['GB'],
+};
 
 const FIRST = [
   'Ana',
@@ -85,25 +111,31 @@ const INVALID = [
 ];
 
 /** The ways CRMs store the same NANP number. */
-function nanpFormats(area: string, line: string): string[] {
-  const [x, y] = [line.slice(0, 3), line.slice(3)];
+function nanpFormats(e164: string): string[] {
+  const [area, x, y] = [e164.slice(2, 5), e164.slice(5, 8), e164.slice(8)];
   return [
-    `+1${area}${line}`,
+    e164,
     `(${area}) ${x}-${y}`,
     `${area}.${x}.${y}`,
-    `${area}${line}`,
+    `${area}${x}${y}`,
     `+1 ${area} ${x} ${y}`,
     `1-${area}-${x}-${y}`,
   ];
 }
-function ukFormats(prefix: string, last3: string): string[] {
-  const national = `0${prefix}${last3}`;
-  return [`+44 ${prefix}${last3}`, national, `+44${(prefix + last3).replace(/\s/g, '')}`];
+
+/** The ways a UK CRM stores a UK number: national format most often, then international. */
+function ukFormats(e164: string): string[] {
+  const parsed = parsePhoneNumberWithError(e164);
+  const national = parsed.formatNational();
+  return [national, national, national.replace(/\s/g, ''), parsed.formatInternational(), e164];
 }
+
+const SAMPLE_RATES = { duplicate: 0.03, invalid: 0.03, doNotCall: 0.06, crmZone: 0.5, mobileToo: 0.15 };
 
 export function generateSampleContacts(options: { count: number; seed: number }): SampleContact[] {
   const random = seededRandom(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
   const totalWeight = AREAS.reduce((s, a) => s + a.weight, 0);
   const pickArea = (): Area => {
     let r = random() * totalWeight;
@@ -111,59 +143,66 @@ export function generateSampleContacts(options: { count: number; seed: number })
     return AREAS[0]!;
   };
   const used = new Set<string>();
+  /** A valid number of the area nobody in the sample has yet (NANP exchanges never start with 0 or 1). */
+  const freshNumber = (area: Area): string | undefined => {
+    for (let tries = 0; tries < 50; tries++) {
+      const rest =
+        area.country === 'GB' ? digits(area.restDigits) : `${2 + Math.floor(random() * 8)}${digits(6)}`;
+      const parsed = normalizePhone(
+        `+${area.country === 'GB' ? '44' : '1'}${area.prefix}${rest}`,
+        area.country,
+      );
+      // the number's own country too: some UK mobile ranges belong to Jersey, Guernsey or the Isle of Man
+      if (parsed.ok && parsed.phone.country === area.country && !used.has(parsed.phone.e164))
+        return parsed.phone.e164;
+    }
+    return undefined;
+  };
+  const valid: SampleContact[] = [];
   const contacts: SampleContact[] = [];
 
-  for (let i = 0; contacts.length < options.count; i++) {
+  while (contacts.length < options.count) {
     const id = `sample-${String(contacts.length + 1).padStart(5, '0')}`;
     const name = { firstName: pick(FIRST), lastName: pick(LAST) };
     const roll = random();
-    const previous = contacts.filter((c) => c.sample.kind === 'valid');
-    if (roll < 0.04 && previous.length > 0) {
+    if (roll < SAMPLE_RATES.duplicate && valid.length > 0) {
       // The same person's number again, written differently (a second record, or an import on top of a sync).
-      const original = pick(previous);
+      const original = pick(valid);
       const e164 = original.sample.e164!;
-      const formats =
-        original.sample.country === 'GB'
-          ? ukFormats(e164.slice(3, -3).replace(/^(\d{2,3})(\d{3})(\d)$/, '$1 $2 $3'), e164.slice(-3))
-          : nanpFormats(e164.slice(2, 5), e164.slice(5));
+      const formats = original.sample.country === 'GB' ? ukFormats(e164) : nanpFormats(e164);
       const phone = formats.find((f) => f !== original.phone) ?? formats[0]!;
       contacts.push({
         id,
         ...name,
         phone,
+        ...(original.country ? { country: original.country } : {}),
         sample: { country: original.sample.country, kind: 'duplicate', e164 },
       });
       continue;
     }
-    if (roll < 0.07) {
+    if (roll < SAMPLE_RATES.duplicate + SAMPLE_RATES.invalid) {
       contacts.push({ id, ...name, phone: pick(INVALID), sample: { country: 'US', kind: 'invalid' } });
       continue;
     }
     const area = pickArea();
-    let phone: string;
-    let e164: string;
-    if (area.country === 'GB') {
-      const last3 = String(Math.floor(random() * 1000)).padStart(3, '0');
-      e164 = `+44${area.prefix.replace(/\s/g, '')}${last3}`;
-      phone = pick(ukFormats(area.prefix, last3));
-    } else {
-      const line = `55501${String(Math.floor(random() * 100)).padStart(2, '0')}`;
-      e164 = `+1${area.prefix}${line}`;
-      phone = pick(nanpFormats(area.prefix, line));
-    }
-    if (used.has(e164) && i < options.count * 20) continue; // keep accidental duplicates rare; deliberate ones above
+    const e164 = freshNumber(area);
+    if (!e164) continue;
     used.add(e164);
+    const phone = pick(area.country === 'GB' ? ukFormats(e164) : nanpFormats(e164));
     const contact: SampleContact = {
       id,
       ...name,
       phone,
       sample: { country: area.country, kind: 'valid', e164 },
     };
+    // UK records always say where they are (their numbers are national); North American ones half the time.
+    if (area.country === 'GB' || random() < 0.5) contact.country = pick(COUNTRY_SPELLINGS[area.country]);
     // Some CRM records carry their own zone; the rest are placed by their number.
-    if (random() < 0.5) contact.timeZone = area.zone;
-    if (random() < 0.06) contact.doNotCall = true;
-    if (random() < 0.15) contact.mobilePhone = phone;
+    if (random() < SAMPLE_RATES.crmZone) contact.timeZone = area.zone;
+    if (random() < SAMPLE_RATES.doNotCall) contact.doNotCall = true;
+    if (random() < SAMPLE_RATES.mobileToo) contact.mobilePhone = phone;
     contacts.push(contact);
+    valid.push(contact);
   }
   return contacts;
 }

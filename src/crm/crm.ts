@@ -13,6 +13,8 @@ export interface CrmContact {
   mobilePhone?: string;
   /** IANA zone from the CRM, when the record has one. */
   timeZone?: string;
+  /** The contact's country (ISO code or name, as the CRM holds it): national-format numbers are read in it. */
+  country?: string;
   doNotCall?: boolean;
 }
 

@@ -6,6 +6,7 @@
  */
 import {
   ParseError,
+  getCountries,
   isSupportedCountry,
   parsePhoneNumberWithError,
   validatePhoneNumberLength,
@@ -129,4 +130,75 @@ export function dedupeByPhone<T>(
     }
   }
   return { unique, duplicates };
+}
+
+/** Common names CRMs store instead of an ISO code (HubSpot's `country` is free text). */
+const COUNTRY_ALIASES: Readonly<Record<string, string>> = {
+  USA: 'US',
+  'U.S.': 'US',
+  'U.S.A.': 'US',
+  AMERICA: 'US',
+  UK: 'GB',
+  'U.K.': 'GB',
+  'GREAT BRITAIN': 'GB',
+  BRITAIN: 'GB',
+  ENGLAND: 'GB',
+  SCOTLAND: 'GB',
+  WALES: 'GB',
+  'NORTHERN IRELAND': 'GB',
+};
+
+let countryByName: Map<string, string> | undefined;
+
+/** English country names (from the runtime's ICU data, no I/O) to ISO alpha-2, built on first use. */
+function countryNames(): Map<string, string> {
+  if (countryByName) return countryByName;
+  const names = new Intl.DisplayNames(['en'], { type: 'region' });
+  countryByName = new Map();
+  for (const code of getCountries()) {
+    const name = names.of(code);
+    if (name) countryByName.set(name.toUpperCase(), code);
+  }
+  return countryByName;
+}
+
+/**
+ * A CRM's country field as a supported ISO alpha-2 code: "GB", "gb", "United Kingdom" and "UK" all give GB;
+ * undefined when empty or not recognized (the caller falls back to the account's region).
+ */
+export function countryCodeOf(input: string | undefined): CountryCode | undefined {
+  const text = input?.trim().toUpperCase();
+  if (!text) return undefined;
+  const code = COUNTRY_ALIASES[text] ?? (text.length === 2 ? text : countryNames().get(text));
+  return code && isSupportedCountry(code) ? (code as CountryCode) : undefined;
+}
+
+/**
+ * A contact's number read the way the contact wrote it: in the contact's own country when the CRM has one (a UK
+ * contact's "0113 496 0066"), else in the account's region. A number that is not valid in the contact's country
+ * is tried in the account's region too (a US number written nationally on a contact filed under another country).
+ */
+export function normalizeContactPhone(
+  raw: string,
+  context: { country?: string | undefined; defaultRegion: string },
+): PhoneParseResult {
+  const own = countryCodeOf(context.country);
+  if (own && own !== context.defaultRegion.toUpperCase()) {
+    const inOwnCountry = normalizePhone(raw, own);
+    if (inOwnCountry.ok) return inOwnCountry;
+  }
+  return normalizePhone(raw, context.defaultRegion);
+}
+
+/**
+ * Every E.164 number `raw` denotes in some country: the conservative reading of a number whose country is not
+ * known (a national-format number that the account's region cannot read). Sorted, deduplicated.
+ */
+export function everyReadingOf(raw: string): string[] {
+  const readings = new Set<string>();
+  for (const country of getCountries()) {
+    const parsed = normalizePhone(raw, country);
+    if (parsed.ok) readings.add(parsed.phone.e164);
+  }
+  return [...readings].sort();
 }

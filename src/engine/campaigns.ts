@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { transition, isEditable } from '../domain/lifecycle.js';
 import type { CampaignAction } from '../domain/lifecycle.js';
-import { dedupeByPhone, normalizePhone } from '../domain/phone.js';
+import { resolveDoNotCall, type DncResolution } from '../domain/dnc.js';
+import { dedupeByPhone, normalizeContactPhone } from '../domain/phone.js';
 import { firstDialTime } from '../domain/policy.js';
 import { EMPTY_HISTORY } from '../domain/retry.js';
 import {
@@ -32,6 +33,8 @@ export const EnrollRowSchema = z.object({
   contactId: z.string().trim().min(1, 'contactId is required').max(100),
   phone: z.string().max(100).optional().default(''),
   timeZone: IanaZoneSchema.optional(),
+  /** The contact's country from the CRM (ISO code or English name): national-format numbers are read in it. */
+  country: z.string().trim().max(60).optional(),
   doNotCall: z.boolean().optional().default(false),
 });
 export type EnrollRowInput = z.input<typeof EnrollRowSchema>;
@@ -52,14 +55,41 @@ export interface CampaignServiceOptions {
 
 export const DEFAULT_START_GRACE_MS = 15 * 60_000;
 
+/** A DNC flag neither the contact's country nor the account's region could read (see resolveDoNotCall). */
+export interface UnresolvedDnc {
+  input: string;
+  kind: 'conservative' | 'unmatchable';
+  /** The numbers blocked in its place: every reading of it in any country (none when unmatchable). */
+  blocked: string[];
+}
+
 export interface EnrollReport {
   enrolled: number;
   skipped: { contactId: string; row: number; reason: SkipReason; detail?: string }[];
+  /** DNC flags kept without an exact number: blocked conservatively, for someone to fix in the CRM. */
+  dncUnresolved: (UnresolvedDnc & { contactId: string; row: number })[];
+}
+
+export interface DoNotCallReport {
+  /** E.164 numbers added to the portal's DNC set. */
+  added: string[];
+  unresolved: UnresolvedDnc[];
+}
+
+function unresolvedOf(resolution: DncResolution): UnresolvedDnc | undefined {
+  return resolution.kind === 'exact'
+    ? undefined
+    : { input: resolution.input, kind: resolution.kind, blocked: resolution.numbers };
 }
 
 const DEFAULT_ACCOUNT = AccountSettingsSchema.parse({});
 
 export class CampaignService {
+  /** The account settings used when none are configured. */
+  static defaultAccount(): AccountSettings {
+    return DEFAULT_ACCOUNT;
+  }
+
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -221,7 +251,8 @@ export class CampaignService {
     const campaign = await this.get(portalId, campaignId);
     const account = this.account(portalId);
     const now = this.clock.now();
-    const report: EnrollReport = { enrolled: 0, skipped: [] };
+    const report: EnrollReport = { enrolled: 0, skipped: [], dncUnresolved: [] };
+    const dncNumbers: string[] = [];
     const valid: { row: number; contactId: string; e164: string; zone?: string; doNotCall: boolean }[] = [];
     rows.forEach((raw, index) => {
       const parsed = EnrollRowSchema.safeParse(raw);
@@ -242,7 +273,16 @@ export class CampaignService {
         skip('MISSING_NUMBER');
         continue;
       }
-      const phone = normalizePhone(row.phone, account.defaultRegion);
+      const reading = { country: row.country, defaultRegion: account.defaultRegion };
+      const phone = normalizeContactPhone(row.phone, reading);
+      if (!phone.ok && row.doNotCall) {
+        // A DNC flag is never dropped for a number we cannot read: block every reading of it, and report it.
+        const resolution = resolveDoNotCall(row.phone, reading);
+        dncNumbers.push(...resolution.numbers);
+        report.dncUnresolved.push({ contactId: row.contactId, row: index + 1, ...unresolvedOf(resolution)! });
+        skip('DNC', `number not readable in the contact's country or the account's region (${phone.reason})`);
+        continue;
+      }
       if (!phone.ok) {
         skip('INVALID_NUMBER', phone.reason);
         continue;
@@ -258,11 +298,12 @@ export class CampaignService {
     const { unique, duplicates } = dedupeByPhone(valid, (v) => v.e164);
     for (const d of duplicates)
       report.skipped.push({ contactId: d.contactId, row: d.row, reason: 'DUPLICATE' });
+    // Every flagged row counts, a duplicate too: the flag is on the number, whichever row holds it first.
+    for (const v of valid) if (v.doNotCall) dncNumbers.push(v.e164);
+    const flagged = new Set(dncNumbers);
     const enrollRows: EnrollRow[] = [];
-    const dncNumbers: string[] = [];
     for (const v of unique) {
-      if (v.doNotCall) {
-        dncNumbers.push(v.e164);
+      if (flagged.has(v.e164)) {
         report.skipped.push({ contactId: v.contactId, row: v.row, reason: 'DNC' });
         continue;
       }
@@ -311,13 +352,37 @@ export class CampaignService {
   }
 
   /** The contact was deleted or flagged DNC in the CRM: no campaign dials it again. */
-  async removeContact(portalId: string, contactId: string, numbers: string[] = []) {
+  async removeContact(
+    portalId: string,
+    contactId: string,
+    numbers: string[] = [],
+    contact: { country?: string } = {},
+  ): Promise<DoNotCallReport> {
     await this.store.removeContact(portalId, contactId);
-    await this.store.addDoNotCall(portalId, numbers);
+    return this.addDoNotCall(portalId, numbers, contact);
   }
 
-  addDoNotCall(portalId: string, numbers: string[]) {
-    return this.store.addDoNotCall(portalId, numbers);
+  /**
+   * Puts numbers on the portal's DNC list, in whatever spelling they come: each is read in the contact's country
+   * (when given), then the account's region; one neither can read blocks every reading of it and is reported.
+   */
+  async addDoNotCall(
+    portalId: string,
+    numbers: string[],
+    contact: { country?: string } = {},
+  ): Promise<DoNotCallReport> {
+    const reading = { country: contact.country, defaultRegion: this.account(portalId).defaultRegion };
+    const report: DoNotCallReport = { added: [], unresolved: [] };
+    for (const raw of numbers) {
+      if (raw.trim() === '') continue;
+      const resolution = resolveDoNotCall(raw, reading);
+      report.added.push(...resolution.numbers);
+      const unresolved = unresolvedOf(resolution);
+      if (unresolved) report.unresolved.push(unresolved);
+    }
+    report.added = [...new Set(report.added)];
+    await this.store.addDoNotCall(portalId, report.added);
+    return report;
   }
 }
 

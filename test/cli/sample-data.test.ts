@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { generateSampleContacts } from '../../src/cli/sample-data.js';
+import { normalizeContactPhone } from '../../src/domain/phone.js';
 
 describe('generateSampleContacts', () => {
   const contacts = generateSampleContacts({ count: 600, seed: 42 });
@@ -44,5 +45,28 @@ describe('generateSampleContacts', () => {
     expect(contacts.filter((c) => c.sample.kind === 'invalid').length).toBeGreaterThan(5);
     expect(contacts.filter((c) => c.doNotCall).length).toBeGreaterThan(5);
     expect(contacts.some((c) => c.timeZone === 'America/Chicago')).toBe(true);
+  });
+
+  it('stays realistic at 20,000 contacts: a few % invalid, a few % duplicates, UK records in GB national format', () => {
+    const big = generateSampleContacts({ count: 20_000, seed: 20300107 });
+    const seen = new Set<string>();
+    let invalid = 0;
+    let duplicates = 0;
+    for (const c of big) {
+      // as the engine reads them: the record's country, then a US account's region
+      const parsed = normalizeContactPhone(c.phone!, { country: c.country, defaultRegion: 'US' });
+      if (!parsed.ok) invalid++;
+      else if (seen.has(parsed.phone.e164)) duplicates++;
+      else seen.add(parsed.phone.e164);
+    }
+    expect(invalid / big.length).toBeGreaterThan(0.01);
+    expect(invalid / big.length).toBeLessThan(0.06);
+    expect(duplicates / big.length).toBeGreaterThan(0.01);
+    expect(duplicates / big.length).toBeLessThan(0.06);
+    const uk = big.filter((c) => c.sample.country === 'GB' && c.sample.kind === 'valid');
+    expect(uk.length).toBeGreaterThan(1_000);
+    expect(uk.every((c) => c.country === 'GB')).toBe(true);
+    expect(uk.filter((c) => c.phone!.startsWith('0')).length / uk.length).toBeGreaterThan(0.5);
+    expect(big.filter((c) => c.doNotCall && c.sample.country === 'GB').length).toBeGreaterThan(50);
   });
 });

@@ -3,7 +3,7 @@ import { RedisStore, deleteMatching } from '../../src/engine/store/redis-store.j
 import { createRedisConnection, watchErrors } from '../../src/engine/store/redis/connection.js';
 import type { RedisClient, RedisConnection } from '../../src/engine/store/redis/connection.js';
 
-/** The Redis every test uses (a jest globalSetup may point it at a throwaway server of its own). */
+/** Set by the jest global setup (test/support/redis-global-setup.ts): the configured Redis or a throwaway one. */
 export const REDIS_URL = process.env.AUTODIAL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A key prefix unique to this test run: tests delete only their own keys. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createApp } from '../../src/http/app.js';
 import { createLiveSnapshot, type LiveSnapshot } from '../../src/http/monitor/live-snapshot.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -16,6 +16,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import type { Disposition } from '../../src/domain/outcome.js';
 import type { EngineEvent, LeadState } from '../../src/engine/events.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
+import { launchBrowser } from '../support/browser.js';
 
 /** The few DOM globals the in-page callbacks use (the project's lib has no DOM types). */
 declare const document: {
@@ -179,20 +180,7 @@ describe('monitor page (headless Chromium)', () => {
     server = await listen(0);
     port = (server.address() as AddressInfo).port;
     userDataDir = mkdtempSync(join(tmpdir(), 'autodial-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      viewport: { width: 1600, height: 1300 },
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser(userDataDir, { viewport: { width: 1600, height: 1300 } });
     page = await browser.newPage();
   });
 
