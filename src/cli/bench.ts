@@ -6,7 +6,8 @@
  *    that does not bind (200 calls/s: the engine's own latency), once paced at exactly the arrival rate
  *  - max dial decisions/s: unthrottled pace, carrier answers at once, 2 worker processes (2 cores)
  *  - Redis bytes per contact: 100,000 contacts enrolled (MEMORY USAGE over the campaign's keys)
- * BENCH_ONLY=pace,latency,max,memory runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
+ *  - predictive dialing: simulated 8-hour agent shifts (src/simulation/shift.ts), see bench-predictive.ts
+ * BENCH_ONLY=pace,latency,max,memory,predictive runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
  * section ran (INFO commandstats, calls and microseconds per dial).
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { CampaignSettingsSchema } from '../domain/settings.js';
 import { CampaignService } from '../engine/campaigns.js';
+import { measurePredictive } from './bench-predictive.js';
 import { shiftedClock } from '../shared/clock.js';
 import { Engine } from '../engine/dialer.js';
 import { RedisStore, deleteMatching } from '../engine/store/redis-store.js';
@@ -298,7 +300,7 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
   return result;
 }
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive').split(','));
 
 async function main() {
   const results: Record<string, number> = {};
@@ -313,6 +315,12 @@ async function main() {
     results.redis_bytes_per_contact = mem.usage;
     results.redis_bytes_per_contact_info_delta = mem.infoDelta;
   }
+  if (only.has('predictive')) {
+    console.log('predictive: simulated 8-hour shifts, progressive vs power vs predictive, 8 seeds each ...');
+    const predictive = measurePredictive();
+    console.log(predictive.table.join('\n'));
+    Object.assign(results, predictive.figures);
+  }
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -326,6 +334,9 @@ async function main() {
     ['dispatch_latency_p99_ms < 50', rounded.dispatch_latency_p99_ms, (v: number) => v < 50],
     ['engine_max_dials_per_s >= 5000', rounded.engine_max_dials_per_s, (v: number) => v >= 5000],
     ['redis_bytes_per_contact < 250', rounded.redis_bytes_per_contact, (v: number) => v < 250],
+    ['predictive_occupancy_pct >= 85', rounded.predictive_occupancy_pct, (v: number) => v >= 85],
+    ['predictive_max_abandon_pct <= 3', rounded.predictive_max_abandon_pct, (v: number) => v <= 3],
+    ['predictive_talk_gain_pct >= 30', rounded.predictive_talk_gain_pct, (v: number) => v >= 30],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);

@@ -2,6 +2,7 @@
  * Campaign and account settings: one zod schema per concept, shared by the engine, the HTTP API and the
  * HubSpot cards. Parsing through these schemas is the only way settings enter the system.
  */
+import { ABANDONMENT_RULES } from './abandonment.js';
 import { z } from 'zod';
 import { DateTime } from 'luxon';
 
@@ -166,6 +167,8 @@ export const DialModeSchema = z.discriminatedUnion('mode', [
   z.object({
     mode: z.literal('predictive'),
     maxAbandonRatePct: z.number().min(0).max(3).default(3),
+    /** Which rule's periods count abandonment: US FTC (30 days) or UK Ofcom (24 hours, 72 h quiet after one). */
+    abandonmentRule: z.enum(ABANDONMENT_RULES).default('ftc-30d'),
   }),
   /** Recorded message / reminder: no agents, paced only by calls per second and concurrency. */
   z.object({ mode: z.literal('message') }),
