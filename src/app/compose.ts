@@ -29,7 +29,7 @@ import type { App, MonitorSignIn, RouterMount } from '../http/app.js';
 import { hubspotIdentityProvider } from '../http/auth/hubspot-identity.js';
 import type { IdentityProvider } from '../http/auth/hubspot-identity.js';
 import { createMonitorSignIn } from '../http/auth/router.js';
-import { applyServerTimeouts } from '../http/server-timeouts.js';
+import { createWebhookServer } from '../http/server-timeouts.js';
 import { createLiveSnapshot } from '../http/monitor/live-snapshot.js';
 import type { CampaignInfo, LiveSnapshot } from '../http/monitor/live-snapshot.js';
 import { createMetricsObserver } from '../observability/engine-observer.js';
@@ -334,12 +334,9 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     },
     listen(port, host) {
       return new Promise((resolve, reject) => {
-        const s = app.listen(port, host ?? listenHost(env), (err?: Error) => {
-          if (err) reject(err);
-          else resolve((s.address() as AddressInfo).port);
-        });
-        applyServerTimeouts(s);
+        const s = createWebhookServer(app);
         s.once('error', reject);
+        s.listen(port, host ?? listenHost(env), () => resolve((s.address() as AddressInfo).port));
         server = s;
       });
     },

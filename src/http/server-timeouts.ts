@@ -3,7 +3,8 @@
  * so a client that takes longer than that to send its headers or its body is not one we can serve, only one
  * that holds a socket. Live monitor streams are long responses, not long requests, so they are not cut.
  */
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 
 export interface ServerTimeouts {
   /** Time to receive the request headers. */
@@ -27,6 +28,19 @@ export function applyServerTimeouts(
   server.headersTimeout = timeouts.headersTimeoutMs;
   server.requestTimeout = timeouts.requestTimeoutMs;
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
-  // Node checks the two request timeouts on this period; a shorter one cuts slow senders closer to the limit.
   server.maxHeadersCount = 100;
+}
+
+/**
+ * An HTTP server with these limits. Node checks the request timeouts on a period (30 s by default, longer than
+ * the limits themselves); it is set here to a fraction of the shortest limit.
+ */
+export function createWebhookServer(
+  handler: RequestListener,
+  timeouts: ServerTimeouts = WEBHOOK_SERVER_TIMEOUTS,
+): Server {
+  const period = Math.max(50, Math.floor(Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs) / 4));
+  const server = createServer({ connectionsCheckingInterval: period }, handler);
+  applyServerTimeouts(server, timeouts);
+  return server;
 }
