@@ -157,9 +157,9 @@ export function createMonitorRouter(options: MonitorOptions): MonitorRouter {
       res.writeHead(200, headers).end();
       return;
     }
-    let heartbeat: NodeJS.Timeout | undefined;
+    const timer: { heartbeat?: NodeJS.Timeout } = {};
     const end = () => {
-      clearInterval(heartbeat);
+      clearInterval(timer.heartbeat);
       if (!res.writableEnded) res.end();
     };
     const opened = fanout.open(viewer.portalId, viewer.clientKey, requested, {
@@ -192,8 +192,8 @@ export function createMonitorRouter(options: MonitorOptions): MonitorRouter {
     }
     res.writeHead(200, { ...headers, Connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
-    heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
-    heartbeat.unref();
+    timer.heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
+    timer.heartbeat.unref();
     // Everything the stream holds is released when the client leaves.
     res.on('close', () => {
       opened.stream.close();
