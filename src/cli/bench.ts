@@ -6,7 +6,7 @@
  *    that does not bind (200 calls/s: the engine's own latency), once paced at exactly the arrival rate
  *  - max dial decisions/s: unthrottled pace, carrier answers at once, 2 worker processes (2 cores)
  *  - Redis bytes per contact: 100,000 contacts enrolled (MEMORY USAGE over the campaign's keys)
- * BENCH_ONLY=pace,latency,max,memory runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
+ * BENCH_ONLY=pace,latency,max,memory,surface runs some sections only (surface: bench-surface.ts); BENCH_PROFILE=1 prints the Redis commands each
  * section ran (INFO commandstats, calls and microseconds per dial).
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +20,7 @@ import { shiftedClock } from '../engine/clock.js';
 import { Engine } from '../engine/dialer.js';
 import { RedisStore } from '../engine/store/redis-store.js';
 import type { EnrollRow } from '../engine/store/store.js';
+import { surfaceSection } from './bench-surface.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PORTAL = '555';
@@ -297,7 +298,7 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
   return result;
 }
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,surface').split(','));
 
 async function main() {
   const results: Record<string, number> = {};
@@ -312,6 +313,7 @@ async function main() {
     results.redis_bytes_per_contact = mem.usage;
     results.redis_bytes_per_contact_info_delta = mem.infoDelta;
   }
+  if (only.has('surface')) await surfaceSection(results);
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -325,6 +327,12 @@ async function main() {
     ['dispatch_latency_p99_ms < 50', rounded.dispatch_latency_p99_ms, (v: number) => v < 50],
     ['engine_max_dials_per_s >= 5000', rounded.engine_max_dials_per_s, (v: number) => v >= 5000],
     ['redis_bytes_per_contact < 250', rounded.redis_bytes_per_contact, (v: number) => v < 250],
+    ['fuzz_5xx = 0', rounded.fuzz_5xx, (v: number) => v === 0],
+    [
+      'sse_streams_per_redis_connection = streams open',
+      rounded.sse_streams_per_redis_connection,
+      (v: number) => v >= (rounded.sse_streams_open ?? Infinity),
+    ],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);
