@@ -13,6 +13,7 @@ import { createApp } from '../../src/http/app.js';
 import { jsonDepthExceeds } from '../../src/http/body.js';
 import { WEBHOOK_SERVER_TIMEOUTS, createWebhookServer } from '../../src/http/server-timeouts.js';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -193,5 +194,38 @@ describe('metric labels', () => {
     expect(series(after)).toBe(before);
     expect(after).not.toMatch(/route="\/twilio\/[a-z0-9]{6,}"/);
     expect(after).toContain('route="unmatched"');
+  });
+});
+
+describe('logs of rejected requests', () => {
+  it('the request log and the signature warning never carry a URL-encoded number', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const backend = await composeBackend(
+      loadEnv({
+        TELEPHONY: 'twilio',
+        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+        TWILIO_AUTH_TOKEN: 'a'.repeat(32),
+        PUBLIC_BASE_URL: 'https://dialer.example.com',
+      }),
+      { logger: createLogger({ level: 'info', destination }) },
+    );
+    opened.push(backend);
+    await request(backend.app)
+      .post('/twilio/status?attemptId=a1&To=%2B12125550199&From=%252B13055550123')
+      .set('X-Twilio-Signature', 'forged')
+      .type('form')
+      .send('To=%2B12125550199')
+      .expect(403);
+    await new Promise((r) => setImmediate(r));
+    const text = lines.join('');
+    expect(text).toContain('rejected a Twilio webhook');
+    expect(text).toContain('http request');
+    expect(decodeURIComponent(decodeURIComponent(text))).not.toMatch(/5550199|5550123/);
   });
 });
