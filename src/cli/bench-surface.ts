@@ -87,56 +87,79 @@ function openStream(port: number, localAddress: string): Promise<IncomingMessage
   });
 }
 
-async function sseFigures(results: Record<string, number>) {
-  const streams = 200;
-  console.log(`monitor streams: ${streams} live streams on a private Redis ...`);
-  const dir = mkdtempSync(join(tmpdir(), 'autodial-bench-redis-'));
-  const redisPort = await freePort();
+/** A redis-server of our own on a free port (its client count is ours alone); stop() removes it. */
+export async function startPrivateRedis(): Promise<{
+  port: number;
+  clients(): number;
+  stop(): Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'autodial-private-redis-'));
+  const port = await freePort();
   const server = spawn(
     'redis-server',
-    ['--port', String(redisPort), '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
     {
       stdio: 'ignore',
     },
   );
-  try {
-    for (let i = 0; i < 50; i++) {
-      try {
-        redisClients(redisPort);
-        break;
-      } catch {
-        await sleep(100);
-      }
+  for (let i = 0; ; i++) {
+    try {
+      redisClients(port);
+      break;
+    } catch (error) {
+      if (i >= 50) throw error;
+      await sleep(100);
     }
+  }
+  return {
+    port,
+    clients: () => redisClients(port),
+    async stop() {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Opens `count` monitor streams, ten per loopback address (the per-client cap is 10), from 127.0.0.<first> on.
+ */
+export function openMonitorStreams(port: number, count: number, first = 2): Promise<IncomingMessage[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => openStream(port, `127.0.0.${first + Math.floor(i / 10)}`)),
+  );
+}
+
+async function sseFigures(results: Record<string, number>) {
+  const streams = 200;
+  console.log(`monitor streams: ${streams} live streams on a private Redis ...`);
+  const redis = await startPrivateRedis();
+  try {
     const backend = await composeBackend(
-      loadEnv({ REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_KEY_PREFIX: 'bench-surface' }),
+      loadEnv({ REDIS_URL: `redis://127.0.0.1:${redis.port}`, REDIS_KEY_PREFIX: 'bench-surface' }),
       { logger: createLogger({ level: 'silent' }) },
     );
     try {
       const port = await backend.listen(0, '127.0.0.1');
       await sleep(1500);
-      const before = redisClients(redisPort);
-      // Ten streams per address: the per-client cap is 10.
-      const open = await Promise.all(
-        Array.from({ length: streams }, (_, i) => openStream(port, `127.0.0.${2 + Math.floor(i / 10)}`)),
-      );
+      const before = redis.clients();
+      const open = await openMonitorStreams(port, streams);
       const refused = open.filter((res) => res.statusCode !== 200).length;
       if (refused) console.log(`${refused} streams were refused`);
       await sleep(1500);
-      const during = redisClients(redisPort);
-      const added = during - before;
+      const added = redis.clients() - before;
       results.sse_streams_open = streams - refused;
       results.sse_redis_connections_added = added;
       results.sse_streams_per_redis_connection = (streams - refused) / Math.max(1, added);
       for (const res of open) res.destroy();
       await sleep(2500);
-      results.sse_redis_clients_left_after_close = redisClients(redisPort) - before;
+      results.sse_redis_clients_left_after_close = redis.clients() - before;
     } finally {
       await backend.close();
     }
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await redis.stop();
   }
 }
