@@ -71,7 +71,10 @@ async function freePort(): Promise<number> {
 }
 
 function redisClients(port: number): number {
-  const info = execFileSync('redis-cli', ['-p', String(port), 'INFO', 'clients'], { encoding: 'utf8' });
+  const info = execFileSync('redis-cli', ['-p', String(port), 'INFO', 'clients'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   // redis-cli's own connection is counted too: take it out.
   return Number(/connected_clients:(\d+)/.exec(info)?.[1] ?? NaN) - 1;
 }
