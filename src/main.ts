@@ -2,7 +2,7 @@
  * The backend process (`npm start`): reads the environment, composes the backend, serves HTTP and dials until
  * SIGTERM / SIGINT, then shuts down in order (no new dials, writeback drained, server closed, Redis closed).
  */
-import { ConfigError, loadEnv } from './config/env.js';
+import { ConfigError, listenHost, loadEnv } from './config/env.js';
 import type { Env } from './config/env.js';
 import { UnsupportedConfigError, composeBackend } from './app/compose.js';
 import { RedisUnavailableError } from './engine/store/redis/connection.js';
@@ -37,16 +37,18 @@ async function main(): Promise<void> {
   const { logger } = backend;
 
   await backend.start();
-  const port = await backend.listen(env.PORT);
+  const host = listenHost(env);
+  const port = await backend.listen(env.PORT, host);
   logger.info(
     {
+      host,
       port,
       portalId: backend.portalId,
       store: env.REDIS_CLUSTER_NODES ? 'redis-cluster' : env.REDIS_URL ? 'redis' : 'memory',
       telephony: env.TELEPHONY,
       crm: env.CRM,
     },
-    `autodial backend listening; monitor at http://localhost:${port}/monitor`,
+    `autodial backend listening on ${host}:${port}; monitor at /monitor`,
   );
 
   let stopping = false;

@@ -6,7 +6,8 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import { listenHost } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import { CampaignService } from '../engine/campaigns.js';
 import type { ZoneLookup } from '../engine/campaigns.js';
@@ -24,7 +25,12 @@ import type { Crm } from '../crm/crm.js';
 import { LocalSampleCrm } from '../crm/local-sample-crm.js';
 import { startWriteback } from '../crm/writeback.js';
 import type { Writeback } from '../crm/writeback.js';
-import { createApp } from '../http/app.js';
+import { createApp, routeLabel } from '../http/app.js';
+import type { App, MonitorSignIn, RouterMount } from '../http/app.js';
+import { hubspotIdentityProvider } from '../http/auth/hubspot-identity.js';
+import type { IdentityProvider } from '../http/auth/hubspot-identity.js';
+import { createMonitorSignIn } from '../http/auth/router.js';
+import { createWebhookServer } from '../http/server-timeouts.js';
 import { createLiveSnapshot } from '../http/monitor/live-snapshot.js';
 import type { CampaignInfo, LiveSnapshot } from '../http/monitor/live-snapshot.js';
 import { createMetricsObserver } from '../observability/engine-observer.js';
@@ -69,12 +75,14 @@ export interface ComposeOverrides {
   healthTimeoutMs?: number;
   /** On close, how long (real ms) calls already placed on the simulator may take to report their end. */
   drainTimeoutMs?: number;
+  /** Monitor sign-in identity (tests); HubSpot OAuth from the environment by default. */
+  signInProvider?: IdentityProvider;
 }
 
 export interface Backend {
   readonly env: Env;
   readonly portalId: string;
-  readonly app: Express;
+  readonly app: App;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock: Clock;
@@ -91,7 +99,7 @@ export interface Backend {
   readonly writeback: Writeback | null;
   /** Starts the engine for the portal, the CRM writeback and the monitor's snapshot. */
   start(): Promise<void>;
-  /** Listens on `port` (0 = any free port); resolves with the bound port. */
+  /** Listens on `port` (0 = any free port) at `host` (HOST; loopback outside production); resolves with the port. */
   listen(port: number, host?: string): Promise<number>;
   /** Graceful stop: engine first (no new dials), then the writeback drains, then HTTP, then Redis. */
   close(): Promise<void>;
@@ -238,7 +246,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     logger,
   });
 
-  const routers: { path: string; router: RequestHandler }[] = [];
+  const routers: RouterMount[] = [];
   if (twilioTelephony) {
     const tel = twilioTelephony;
     const twilioRouter = createTwilioWebhookRouter({
@@ -256,17 +264,31 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       logger,
       now: () => clock.now(),
     });
-    routers.push({ path: '/twilio', router: withLatency(twilioRouter, metrics) });
+    // The router reads its raw form body itself, to check the signature before parsing anything.
+    routers.push({ path: '/twilio', router: withLatency(twilioRouter, metrics), body: 'none' });
   }
 
+  const signIn = monitorSignIn(env, logger, overrides.signInProvider);
+  const production = env.NODE_ENV === 'production';
+  // In production the monitor exists only behind sign-in; elsewhere it is open, on a loopback address only.
+  const monitorOn = Boolean(signIn) || !production;
+  if (!monitorOn) {
+    logger.warn(
+      'monitor off: in production it needs sign-in (SESSION_SECRET, HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET)',
+    );
+  }
   const app = createApp({
     logger,
     metrics,
-    metricsEndpoint: env.METRICS_ENABLED,
+    ...(env.METRICS_ENABLED && env.METRICS_TOKEN ? { metricsToken: env.METRICS_TOKEN } : {}),
     healthChecks,
     ...(overrides.healthTimeoutMs !== undefined ? { healthTimeoutMs: overrides.healthTimeoutMs } : {}),
-    monitor: { eventLog: store, portalId, snapshot: () => live.snapshot() },
+    ...(monitorOn ? { monitor: { eventLog: store, portalId, snapshot: () => live.snapshot() } } : {}),
+    ...(signIn ? { signIn } : {}),
     routers,
+    production,
+    ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
+    trustProxyHops: env.TRUST_PROXY,
   });
 
   let writeback: Writeback | null = null;
@@ -319,11 +341,9 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     },
     listen(port, host) {
       return new Promise((resolve, reject) => {
-        const s = app.listen(port, host ?? '0.0.0.0', (err?: Error) => {
-          if (err) reject(err);
-          else resolve((s.address() as AddressInfo).port);
-        });
+        const s = createWebhookServer(app);
         s.once('error', reject);
+        s.listen(port, host ?? listenHost(env), () => resolve((s.address() as AddressInfo).port));
         server = s;
       });
     },
@@ -337,6 +357,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       if (simulator) await withTimeout(simulator.whenIdle(), overrides.drainTimeoutMs ?? 5000);
       await writeback?.stop();
       await live.stop();
+      await app.closeMonitor();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {
@@ -353,12 +374,34 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
   return backend;
 }
 
-/** Webhook handling time per route, for the autodial_webhook_latency_seconds histogram. */
+/** "Sign in with HubSpot" for the monitor when its three variables are set (env.ts checks they come together). */
+function monitorSignIn(env: Env, logger: Logger, provider?: IdentityProvider): MonitorSignIn | undefined {
+  if (!env.SESSION_SECRET || !env.HUBSPOT_CLIENT_ID || !env.HUBSPOT_CLIENT_SECRET || !env.PUBLIC_BASE_URL) {
+    return undefined;
+  }
+  const base = env.PUBLIC_BASE_URL.replace(/\/+$/, '');
+  return createMonitorSignIn({
+    provider:
+      provider ??
+      hubspotIdentityProvider({
+        clientId: env.HUBSPOT_CLIENT_ID,
+        clientSecret: env.HUBSPOT_CLIENT_SECRET,
+        redirectUri: `${base}/auth/hubspot/callback`,
+      }),
+    session: { secret: env.SESSION_SECRET, secure: base.startsWith('https://') },
+    logger,
+  });
+}
+
+/**
+ * Webhook handling time per route template (`/twilio/twiml/:flow`), for the autodial_webhook_latency_seconds
+ * histogram; paths no route matched (unsigned probes, typos) share the 'unmatched' label.
+ */
 function withLatency(router: RequestHandler, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const route = `/twilio${req.path.startsWith('/twiml/') ? '/twiml' : req.path}`;
+      const route = routeLabel(req);
       metrics.webhookLatencySeconds.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     router(req, res, next);

@@ -7,7 +7,8 @@
  *  - max dial decisions/s: unthrottled pace, carrier answers at once, 2 worker processes (2 cores)
  *  - Redis bytes per contact: 100,000 contacts enrolled (MEMORY USAGE over the campaign's keys)
  *  - predictive dialing: simulated 8-hour agent shifts (src/simulation/shift.ts), see bench-predictive.ts
- * BENCH_ONLY=pace,latency,max,memory,predictive runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
+ *  - the HTTP surface: fuzz, SSE fan-out, metric series (bench-surface.ts)
+ * BENCH_ONLY=pace,latency,max,memory,predictive,surface runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
  * section ran (INFO commandstats, calls and microseconds per dial).
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import { RedisStore, deleteMatching } from '../engine/store/redis-store.js';
 import { connectRedis } from '../engine/store/redis/connection.js';
 import type { RedisClient, RedisConnection } from '../engine/store/redis/connection.js';
 import type { EnrollRow } from '../engine/store/store.js';
+import { surfaceSection } from './bench-surface.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PORTAL = '555';
@@ -300,7 +302,7 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
   return result;
 }
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive,surface').split(','));
 
 async function main() {
   const results: Record<string, number> = {};
@@ -321,6 +323,7 @@ async function main() {
     console.log(predictive.table.join('\n'));
     Object.assign(results, predictive.figures);
   }
+  if (only.has('surface')) await surfaceSection(results);
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -337,6 +340,12 @@ async function main() {
     ['predictive_occupancy_pct >= 85', rounded.predictive_occupancy_pct, (v: number) => v >= 85],
     ['predictive_max_abandon_pct <= 3', rounded.predictive_max_abandon_pct, (v: number) => v <= 3],
     ['predictive_talk_gain_pct >= 30', rounded.predictive_talk_gain_pct, (v: number) => v >= 30],
+    ['fuzz_5xx = 0', rounded.fuzz_5xx, (v: number) => v === 0],
+    [
+      'sse_streams_per_redis_connection = streams open',
+      rounded.sse_streams_per_redis_connection,
+      (v: number) => v >= (rounded.sse_streams_open ?? Infinity),
+    ],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);

@@ -351,7 +351,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRep
     await backend.start();
     if (io.serve ?? true) {
       const port = await backend.listen(options.port, '127.0.0.1');
-      print(`Live monitor: http://localhost:${port}/monitor   (metrics: http://localhost:${port}/metrics)`);
+      print(
+        `Live monitor: http://localhost:${port}/monitor` +
+          (env.METRICS_TOKEN
+            ? `   (metrics: http://localhost:${port}/metrics with the METRICS_TOKEN bearer)`
+            : ''),
+      );
     }
     await campaigns.act(portalId, campaign.campaignId, 'start');
 

@@ -21,9 +21,11 @@ async function compose(env: Record<string, string>) {
   return backend;
 }
 
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+
 describe('composeBackend', () => {
   it('on embedded defaults serves health, readiness, metrics and the monitor', async () => {
-    const backend = await compose({});
+    const backend = await compose({ METRICS_TOKEN: METRICS_TOKEN });
     await backend.start();
     expect(backend.simulator).not.toBeNull();
     expect(backend.localCrm).not.toBeNull();
@@ -33,7 +35,11 @@ describe('composeBackend', () => {
     await request(app).get('/monitor').expect(200).expect('content-type', /html/);
     const snapshot = await request(app).get('/monitor/snapshot').expect(200);
     expect(snapshot.body.portalId).toBe('0');
-    const metrics = await request(app).get('/metrics').expect(200);
+    await request(app).get('/metrics').expect(401);
+    const metrics = await request(app)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${METRICS_TOKEN}`)
+      .expect(200);
     expect(metrics.text).toMatch(/^# HELP autodial_dials_total/m);
     expect(metrics.text).toContain(
       'autodial_http_requests_total{method="GET",route="/readyz",status="2xx"} 1',
@@ -42,9 +48,11 @@ describe('composeBackend', () => {
     await request(app).post('/twilio/status').expect(404);
   });
 
-  it('hides /metrics when METRICS_ENABLED=false', async () => {
-    const backend = await compose({ METRICS_ENABLED: 'false' });
-    await request(backend.app).get('/metrics').expect(404);
+  it('hides /metrics when METRICS_ENABLED=false, and when no METRICS_TOKEN is set', async () => {
+    const backend = await compose({ METRICS_ENABLED: 'false', METRICS_TOKEN });
+    await request(backend.app).get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(404);
+    const tokenless = await compose({});
+    await request(tokenless.app).get('/metrics').expect(404);
   });
 
   it('reports not ready, naming redis, when Redis refuses connections', async () => {

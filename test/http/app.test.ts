@@ -11,6 +11,7 @@ import { applyEvent, emptySnapshot } from '../../src/http/monitor/snapshot.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 
 const logger = createLogger({ level: 'silent' });
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 
 function appWith(extra: Partial<Parameters<typeof createApp>[0]> = {}) {
   const api = Router();
@@ -24,7 +25,13 @@ function appWith(extra: Partial<Parameters<typeof createApp>[0]> = {}) {
   api.get('/boom', () => {
     throw new Error('secret internals +13055550123');
   });
-  return createApp({ logger, metrics: createMetrics(), routers: [{ path: '/api', router: api }], ...extra });
+  return createApp({
+    logger,
+    metrics: createMetrics(),
+    routers: [{ path: '/api', router: api }],
+    metricsToken: METRICS_TOKEN,
+    ...extra,
+  });
 }
 
 describe('createApp', () => {
@@ -52,7 +59,10 @@ describe('createApp', () => {
   it('serves Prometheus metrics including request counts', async () => {
     const app = appWith();
     await request(app).get('/healthz');
-    const res = await request(app).get('/metrics').expect(200);
+    const res = await request(app)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${METRICS_TOKEN}`)
+      .expect(200);
     expect(res.headers['content-type']).toMatch(/text\/plain/);
     expect(res.text).toContain('autodial_http_requests_total{method="GET",route="/healthz",status="2xx"} 1');
   });

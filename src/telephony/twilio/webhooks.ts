@@ -43,12 +43,40 @@ export interface TwilioWebhookOptions {
 }
 
 const CallSid = z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'expected a Twilio call SID (CA + 32 hex digits)');
-const intField = (what: string) =>
+/** A whole number in the range Twilio can send for the field (digits only: no sign, no exponent). */
+const bounded = (what: string, min: number, max: number) =>
   z
     .string()
-    .regex(/^-?\d+$/, `expected ${what} as a whole number`)
+    .regex(/^\d{1,9}$/, `expected ${what} as a whole number`)
     .transform(Number)
-    .optional();
+    .refine((n) => n >= min && n <= max, `expected ${what} between ${min} and ${max}`);
+const intField = (what: string, min: number, max: number) => bounded(what, min, max).optional();
+/** Twilio's calls last at most 24 hours (the longest time limit it allows). */
+const DAY_SECONDS = 86_400;
+
+/** Twilio's recordings live on its API hosts (api.twilio.com, or a regional api.<edge>.<region>.twilio.com). */
+export const TwilioRecordingUrl = z
+  .string()
+  .max(2048, 'expected a recording URL of at most 2048 characters')
+  .refine((value) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    return (
+      url.protocol === 'https:' &&
+      !url.username &&
+      !url.password &&
+      !url.port &&
+      (url.hostname === 'api.twilio.com' ||
+        /^api\.[a-z0-9-]+(?:\.[a-z0-9-]+)?\.twilio\.com$/.test(url.hostname))
+    );
+  }, "expected an https recording URL on Twilio's API host (https://api.twilio.com/...)");
+
+/** RFC 2822, as Twilio writes it: "Tue, 14 Nov 2023 22:13:20 +0000". */
+const RFC2822 = /^(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:[+-]\d{4}|GMT|UTC)$/;
 
 const AttemptQuery = z.object({ attemptId: z.string().min(1, 'expected the attemptId of the call') });
 
@@ -57,18 +85,18 @@ const StatusBody = z.object({
   CallSid,
   CallStatus: z.enum(CALL_STATUSES, { message: `expected one of ${CALL_STATUSES.join(', ')}` }),
   ParentCallSid: CallSid.optional(),
-  SequenceNumber: intField('the sequence number'),
-  CallDuration: intField('the call duration in seconds'),
-  ErrorCode: intField('the Twilio error code'),
-  SipResponseCode: intField('the SIP response code'),
-  QueueTime: intField('the queue time in milliseconds'),
-  Timestamp: z.string().optional(),
+  SequenceNumber: intField('the sequence number', 0, 1_000_000),
+  CallDuration: intField('the call duration in seconds', 0, DAY_SECONDS),
+  ErrorCode: intField('the Twilio error code', 0, 99_999),
+  SipResponseCode: intField('the SIP response code', 100, 699),
+  QueueTime: intField('the queue time in milliseconds', 0, DAY_SECONDS * 1000),
+  Timestamp: z.string().max(64).optional(),
 });
 
 const AmdBody = z.object({
   CallSid,
   AnsweredBy: z.enum(ANSWERED_BY, { message: `expected one of ${ANSWERED_BY.join(', ')}` }),
-  MachineDetectionDuration: intField('the detection time in milliseconds'),
+  MachineDetectionDuration: intField('the detection time in milliseconds', 0, 600_000),
 });
 
 const GatherQuery = AttemptQuery.extend({
@@ -85,13 +113,10 @@ const GatherBody = z.object({
 
 const RecordingBody = z.object({
   CallSid,
-  RecordingUrl: z.url({ message: 'expected the recording URL' }),
-  RecordingDuration: z
-    .string()
-    .regex(/^\d+$/, 'expected the recording duration in seconds')
-    .transform(Number),
-  RecordingStatus: z.string().optional(),
-  Timestamp: z.string().optional(),
+  RecordingUrl: TwilioRecordingUrl,
+  RecordingDuration: bounded('the recording duration in seconds', 0, DAY_SECONDS),
+  RecordingStatus: z.enum(['in-progress', 'completed', 'absent', 'failed']).optional(),
+  Timestamp: z.string().max(64).optional(),
 });
 
 const TwimlBody = z.object({ CallSid: CallSid.optional() });
@@ -106,10 +131,41 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | '
   throw new BadRequest(details);
 }
 
-/** Twilio's Timestamp is RFC 2822 ("Tue, 26 Jul 2022 14:14:47 +0000"). */
+/** Twilio has no callbacks from before this; an earlier time is not one it sent. */
+const EARLIEST_TIMESTAMP = Date.UTC(2008, 0, 1);
+/** A Timestamp may run ahead of our clock by skew, not by more: a later one would reorder the call's events. */
+const TIMESTAMP_FUTURE_MS = DAY_SECONDS * 1000;
+
+/**
+ * Twilio's Timestamp is RFC 2822 ("Tue, 26 Jul 2022 14:14:47 +0000"), after 2008 and not ahead of our clock by
+ * more than a day; anything else (another format, year 275760) is refused with the field named.
+ */
 function eventTime(timestamp: string | undefined, now: () => number): number {
-  const parsed = timestamp ? Date.parse(timestamp) : NaN;
-  return Number.isFinite(parsed) ? parsed : now();
+  const current = now();
+  if (timestamp === undefined) return current;
+  const parsed = RFC2822.test(timestamp) ? Date.parse(timestamp) : NaN;
+  if (!Number.isFinite(parsed) || parsed < EARLIEST_TIMESTAMP || parsed > current + TIMESTAMP_FUTURE_MS) {
+    throw new BadRequest(
+      'body.Timestamp: expected an RFC 2822 time such as "Tue, 14 Nov 2023 22:13:20 +0000", after 2008 and not more than a day ahead of now',
+    );
+  }
+  return parsed;
+}
+
+/**
+ * The form body as Twilio sent it, from the raw bytes: a flat map (a repeated key becomes a list, which every
+ * schema refuses). No nesting is possible, so nothing before or in the signature check can recurse on it.
+ */
+function formParams(req: Request): Record<string, string | string[]> {
+  const raw = req.body;
+  const params: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  if (!Buffer.isBuffer(raw) || raw.length === 0 || !req.is('application/x-www-form-urlencoded'))
+    return params;
+  for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) {
+    const prev = params[key];
+    params[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return params;
 }
 
 function sendTwiml(res: Response, twiml: string): void {
@@ -125,13 +181,14 @@ export function createTwilioWebhookRouter(options: TwilioWebhookOptions): Router
   const warn = options.onWarning ?? (() => {});
   const router = express.Router();
 
-  router.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  // The raw bytes only (bounded): nothing is parsed before the signature is checked.
+  router.use(express.raw({ type: () => true, limit: '64kb' }));
 
   // Signature first: an unsigned request learns nothing, not even which field was wrong.
   router.use((req, res, next) => {
     const signature = req.header('X-Twilio-Signature');
     const url = baseUrl + req.originalUrl;
-    const params = (req.body ?? {}) as Record<string, unknown>;
+    const params = formParams(req);
     // The request never carries the URL fragment holding our connection overrides, and Twilio signs the URL
     // it requests, without it. The URL with our own (constant) fragment is accepted too, so signatures stay
     // valid should Twilio ever sign the configured URL verbatim; the HMAC still needs the auth token.
@@ -149,6 +206,7 @@ export function createTwilioWebhookRouter(options: TwilioWebhookOptions): Router
       res.status(403).type('text/plain').send('invalid Twilio signature');
       return;
     }
+    req.body = params;
     next();
   });
 
