@@ -8,8 +8,14 @@ import type { ExtensionPointLocation } from '@hubspot/ui-extensions';
 
 const unmounts: (() => void)[] = [];
 
-export function renderCard<L extends ExtensionPointLocation>(location: L, node: React.ReactNode) {
+export function renderCard<L extends ExtensionPointLocation>(
+  location: L,
+  node: React.ReactNode,
+  /** Runs before the first render, e.g. to set the app page location. */
+  prepare?: (renderer: ReturnType<typeof createRenderer<L>>) => void,
+) {
   const renderer = createRenderer(location);
+  prepare?.(renderer);
   let hide: () => void = () => undefined;
   function Host() {
     const [mounted, setMounted] = useState(true);
