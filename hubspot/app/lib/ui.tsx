@@ -8,10 +8,18 @@ export function Loading({ label }: { label: string }) {
 }
 
 /** A failed load: the backend's sentence, and the per-field issues when there are any. */
-export function LoadError({ error, title }: { error: ApiError; title: string }) {
+export function LoadError({
+  error,
+  title,
+  testId = 'load-error',
+}: {
+  error: ApiError;
+  title: string;
+  testId?: string;
+}) {
   return (
     <ErrorState title={title}>
-      <Text testId="load-error">{error.message}</Text>
+      <Text testId={testId}>{error.message}</Text>
     </ErrorState>
   );
 }

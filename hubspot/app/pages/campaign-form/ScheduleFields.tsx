@@ -1,14 +1,10 @@
 /** When to start, calling windows (override the account's), no-call dates and the fallback time zone. */
 import React from 'react';
-import { Flex, Heading, Input, TextArea, Toggle } from '@hubspot/ui-extensions';
-import { WEEKDAYS, type Weekday } from './model';
+import { Heading, Input, TextArea, Toggle } from '@hubspot/ui-extensions';
+import { WindowsEditor } from '../../lib/WindowsEditor';
 import type { SectionProps } from './fields';
 
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
 export function ScheduleFields({ form, set, field }: SectionProps) {
-  const setDay = (day: Weekday, patch: Partial<SectionProps['form']['windows'][Weekday]>) =>
-    set('windows', { ...form.windows, [day]: { ...form.windows[day], ...patch } });
   return (
     <>
       <Heading>Schedule</Heading>
@@ -34,31 +30,9 @@ export function ScheduleFields({ form, set, field }: SectionProps) {
         checked={form.overrideWindows}
         onChange={(v) => set('overrideWindows', v)}
       />
-      {form.overrideWindows &&
-        WEEKDAYS.map((day) => (
-          <Flex key={day} direction="row" gap="sm" align="end">
-            <Toggle
-              label={capitalize(day)}
-              name={`windows.${day}.enabled`}
-              checked={form.windows[day].enabled}
-              onChange={(enabled) => setDay(day, { enabled })}
-            />
-            <Input
-              label="From"
-              name={`windows.${day}.start`}
-              value={form.windows[day].start}
-              onChange={(start) => setDay(day, { start })}
-              {...field(`windows.${day}.start`)}
-            />
-            <Input
-              label="To"
-              name={`windows.${day}.end`}
-              value={form.windows[day].end}
-              onChange={(end) => setDay(day, { end })}
-              {...field(`windows.${day}.end`)}
-            />
-          </Flex>
-        ))}
+      {form.overrideWindows && (
+        <WindowsEditor windows={form.windows} onChange={(w) => set('windows', w)} field={field} />
+      )}
       <TextArea
         label="No-call dates"
         name="noCallDates"

@@ -5,16 +5,9 @@
  */
 import type { CampaignSettings } from '../../lib/types';
 
-export const WEEKDAYS = [
-  'monday',
-  'tuesday',
-  'wednesday',
-  'thursday',
-  'friday',
-  'saturday',
-  'sunday',
-] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
+import { WEEKDAYS, type Weekday, type Windows } from '../../lib/WindowsEditor';
+
+export { WEEKDAYS, type Weekday };
 
 export type DialModeName = 'preview' | 'progressive' | 'power' | 'predictive' | 'message';
 export type ConnectType = 'number' | 'hunt-group' | 'agent';
@@ -43,7 +36,7 @@ export interface CampaignForm {
   message: string;
   gatherConfirmation: boolean;
   overrideWindows: boolean;
-  windows: Record<Weekday, { enabled: boolean; start: string; end: string }>;
+  windows: Windows;
   /** "YYYY-MM-DD label" per line. */
   noCallDates: string;
   timeZone: string;
