@@ -5,7 +5,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
-    // The HubSpot cards and pages (and their tests) are React: compiled with the cards' own tsconfig (react-jsx).
+    // The HubSpot cards and pages and their tests are React: compiled with the cards' tsconfig (react-jsx).
     '^.+\\.tsx$': [
       'ts-jest',
       { useESM: true, diagnostics: false, tsconfig: '<rootDir>/hubspot/tsconfig.json' },
