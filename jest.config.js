@@ -4,12 +4,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts', '.tsx'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
-    // The HubSpot cards and pages and their tests are React: compiled with the cards' tsconfig (react-jsx).
-    '^.+\\.tsx$': [
-      'ts-jest',
-      { useESM: true, diagnostics: false, tsconfig: '<rootDir>/hubspot/tsconfig.json' },
-    ],
+    // One transformer for .ts and .tsx (the HubSpot cards and their tests are React; the root tsconfig sets jsx).
+    '^.+\\.tsx?$': ['ts-jest', { useESM: true, diagnostics: false }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/test/**/*.test.tsx'],
   // Multi-process and Redis tests need more than the default 5 s; no test asserts on wall-clock time.
