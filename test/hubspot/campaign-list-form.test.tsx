@@ -56,7 +56,7 @@ describe('campaign list', () => {
       '60',
       '1,300',
       'Processing',
-      '2026-12-04 09:30',
+      '2026-12-04 09:30 UTC',
       'Edit',
     ]);
     expect(cells[11]).toBe('New');

@@ -63,7 +63,7 @@ export function isCallFinished(status: CallStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'blocked';
 }
 
-/** Epoch ms -> "2026-12-04 17:05" in the viewer's zone (UTC when the zone is unknown). */
+/** Epoch ms -> "2026-12-04 17:05 UTC": one unambiguous zone everywhere (contact-local times come from the API). */
 export function formatDateTime(epochMs: number | null | undefined, timeZone = 'UTC'): string {
   if (epochMs === null || epochMs === undefined || !Number.isFinite(epochMs)) return '—';
   const parts = new Intl.DateTimeFormat('en-CA', {
@@ -76,7 +76,8 @@ export function formatDateTime(epochMs: number | null | undefined, timeZone = 'U
     hourCycle: 'h23',
   }).formatToParts(new Date(epochMs));
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  const suffix = timeZone === 'UTC' ? ' UTC' : '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}${suffix}`;
 }
 
 /** 0.423 -> "42.3%". */
