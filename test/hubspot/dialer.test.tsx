@@ -82,6 +82,10 @@ const view = (over: Partial<DialerView> = {}): DialerView => ({
 });
 
 const DIALER = 'GET /contacts/42/dialer';
+const agent = (status: string) => json({ agent: { userId: '7', status, campaignIds: [] } });
+/** The card also loads the rep's own presence; every test answers it unless it says otherwise. */
+const dialerBackend = (routes: Parameters<typeof fakeBackend>[0] = {}) =>
+  fakeBackend({ 'GET /agents/me': agent('away'), ...routes });
 
 afterEach(() => {
   unmountAll();
@@ -97,7 +101,7 @@ function renderDialer(compact = false) {
 
 describe('dialer card', () => {
   it('shows a spinner while loading, then the numbers with when each can be called', async () => {
-    const backend = fakeBackend({ [DIALER]: json(view()) });
+    const backend = dialerBackend({ [DIALER]: json(view()) });
     const r = renderDialer();
     expect(r.find(LoadingSpinner).props.label).toBe('Loading the dialer');
     await r.waitFor(() => expect(r.maybeFind(LoadingSpinner)).toBeNull());
@@ -114,7 +118,7 @@ describe('dialer card', () => {
   });
 
   it('says so when the contact has no number, no campaign and no history', async () => {
-    fakeBackend({ [DIALER]: json(view({ numbers: [], enrollments: [], history: [] })) });
+    dialerBackend({ [DIALER]: json(view({ numbers: [], enrollments: [], history: [] })) });
     const r = renderDialer();
     await r.waitFor(() => expect(r.maybeFind(EmptyState)).not.toBeNull());
     expect(r.find(EmptyState).props.title).toBe('No phone number');
@@ -123,7 +127,7 @@ describe('dialer card', () => {
   });
 
   it("shows the backend's error sentence and retries on demand", async () => {
-    const backend = fakeBackend({ [DIALER]: apiError(403, 'Your HubSpot user cannot see this contact.') });
+    const backend = dialerBackend({ [DIALER]: apiError(403, 'Your HubSpot user cannot see this contact.') });
     const r = renderDialer();
     await r.waitFor(() => expect(r.maybeFind(ErrorState)).not.toBeNull());
     expect(r.findByTestId(Text, 'load-error').text).toBe('Your HubSpot user cannot see this contact.');
@@ -134,7 +138,7 @@ describe('dialer card', () => {
   });
 
   it('names an unreachable server rather than failing silently', async () => {
-    const backend = fakeBackend();
+    const backend = dialerBackend();
     backend.failNetwork('socket hang up');
     const r = renderDialer();
     await r.waitFor(() => expect(r.maybeFind(ErrorState)).not.toBeNull());
@@ -145,7 +149,7 @@ describe('dialer card', () => {
 
   it('calls, polls the live status, then saves the wrap-up with disposition, notes, DNC and wrong number', async () => {
     let polls = 0;
-    const backend = fakeBackend({
+    const backend = dialerBackend({
       [DIALER]: json(view()),
       'POST /contacts/42/calls': json({ attemptId: 'a1' }, 202),
       'GET /calls/a1': () => {
@@ -180,18 +184,18 @@ describe('dialer card', () => {
     // While the call runs, no second call can start.
     expect(r.findByTestId(Button, 'call-phone').props.disabled).toBe(true);
 
-    await r.waitFor(() => expect(r.maybeFind(Select)).not.toBeNull());
-    expect(r.find(Select).props.options).toEqual([
+    await r.waitFor(() => expect(r.maybeFind(Select, { name: 'disposition' })).not.toBeNull());
+    expect(r.find(Select, { name: 'disposition' }).props.options).toEqual([
       { label: 'Connected', value: 'd-connected' },
       { label: 'Busy', value: 'd-busy' },
     ]);
-    change(r.find(Select), 'd-connected');
+    change(r.find(Select, { name: 'disposition' }), 'd-connected');
     change(r.find(TextArea), 'Wants a demo');
     change(r.find(Toggle), true);
     change(r.find(Checkbox), true);
     await r.waitFor(() => expect(r.find(Toggle).props.checked).toBe(true));
     r.findByTestId(Button, 'save-wrap-up').trigger('onClick');
-    await r.waitFor(() => expect(r.maybeFind(Select)).toBeNull());
+    await r.waitFor(() => expect(r.maybeFind(Select, { name: 'disposition' })).toBeNull());
     expect(backend.writes()[1]).toMatchObject({
       method: 'POST',
       path: '/calls/a1/wrap-up',
@@ -204,7 +208,7 @@ describe('dialer card', () => {
   });
 
   it('asks for a disposition before sending, and shows the backend field messages next to the fields', async () => {
-    const backend = fakeBackend({
+    const backend = dialerBackend({
       [DIALER]: json(view({ activeCall: { attemptId: 'a2', status: 'completed' } })),
       'GET /calls/a2': json({ attemptId: 'a2', contactId: '42', status: 'completed', outcome: 'answered' }),
       'GET /dispositions': json({ dispositions: [{ id: 'd1', label: 'Connected' }] }),
@@ -213,13 +217,19 @@ describe('dialer card', () => {
       ]),
     });
     const r = renderDialer();
-    await r.waitFor(() => expect(r.maybeFind(Select)).not.toBeNull());
+    await r.waitFor(() => expect(r.maybeFind(Select, { name: 'disposition' })).not.toBeNull());
     r.findByTestId(Button, 'save-wrap-up').trigger('onClick');
-    await r.waitFor(() => expect(r.find(Select).props.validationMessage).toBe('Choose how the call went.'));
+    await r.waitFor(() =>
+      expect(r.find(Select, { name: 'disposition' }).props.validationMessage).toBe(
+        'Choose how the call went.',
+      ),
+    );
     expect(backend.writes()).toHaveLength(0);
 
-    change(r.find(Select), 'd1');
-    await r.waitFor(() => expect(r.find(Select).props.validationMessage).toBeUndefined());
+    change(r.find(Select, { name: 'disposition' }), 'd1');
+    await r.waitFor(() =>
+      expect(r.find(Select, { name: 'disposition' }).props.validationMessage).toBeUndefined(),
+    );
     r.findByTestId(Button, 'save-wrap-up').trigger('onClick');
     await r.waitFor(() =>
       expect(r.find(TextArea).props.validationMessage).toBe('notes are limited to 5000 characters'),
@@ -228,7 +238,7 @@ describe('dialer card', () => {
   });
 
   it('shows why a blocked call was not placed', async () => {
-    fakeBackend({
+    dialerBackend({
       [DIALER]: json(view()),
       'POST /contacts/42/calls': json({ attemptId: 'a3' }, 202),
       'GET /calls/a3': json({
@@ -243,11 +253,11 @@ describe('dialer card', () => {
     r.findByTestId(Button, 'call-phone').trigger('onClick');
     await r.waitFor(() => expect(r.findByTestId(StatusTag, 'call-status').text).toBe('Blocked'));
     expect(r.findByTestId(Alert, 'call-blocked').text).toContain('The number is on the Do-Not-Call list.');
-    expect(r.maybeFind(Select)).toBeNull();
+    expect(r.maybeFind(Select, { name: 'disposition' })).toBeNull();
   });
 
   it('shows a refused call in words and lets the rep try again', async () => {
-    fakeBackend({
+    dialerBackend({
       [DIALER]: json(view()),
       'POST /contacts/42/calls': apiError(409, 'A call to this number is already live.'),
     });
@@ -263,7 +273,7 @@ describe('dialer card', () => {
   });
 
   it('"call now" and "remove" send their requests for the enrollment', async () => {
-    const backend = fakeBackend({
+    const backend = dialerBackend({
       [DIALER]: json(view()),
       'POST /campaigns/c1/contacts/42/call-now': json({ attemptId: 'a4' }, 202),
       'GET /calls/a4': json({ attemptId: 'a4', contactId: '42', status: 'ringing' }),
@@ -287,11 +297,41 @@ describe('dialer card', () => {
   });
 
   it('the compact sidebar variant shows numbers and counts, without the tables', async () => {
-    fakeBackend({ [DIALER]: json(view()) });
+    dialerBackend({ [DIALER]: json(view()) });
     const r = renderDialer(true);
     await r.waitFor(() => expect(r.maybeFind(LoadingSpinner)).toBeNull());
     expect(r.findAll(Table)).toHaveLength(0);
     expect(r.findByTestId(Text, 'compact-summary').text).toBe('1 past attempts · 1 campaigns');
     expect(r.findByTestId(Button, 'call-phone').props.disabled).toBe(false);
+  });
+
+  it("shows the rep's presence and changes it with PUT /agents/me", async () => {
+    const backend = dialerBackend({ [DIALER]: json(view()), 'PUT /agents/me': agent('available') });
+    const r = renderDialer();
+    await r.waitFor(() => expect(r.find(Select, { name: 'agentStatus' }).props.value).toBe('away'));
+    change(r.find(Select, { name: 'agentStatus' }), 'available');
+    await r.waitFor(() => expect(backend.writes()).toHaveLength(1));
+    expect(backend.writes()[0]).toMatchObject({
+      method: 'PUT',
+      path: '/agents/me',
+      body: { status: 'available' },
+    });
+    await r.waitFor(() => expect(r.find(Select, { name: 'agentStatus' }).props.value).toBe('available'));
+  });
+
+  it('keeps the old presence and says why when the backend refuses the change', async () => {
+    dialerBackend({
+      [DIALER]: json(view()),
+      'PUT /agents/me': apiError(400, 'The status is not valid.', [
+        { path: 'status', message: 'unknown status' },
+      ]),
+    });
+    const r = renderDialer();
+    await r.waitFor(() => expect(r.find(Select, { name: 'agentStatus' }).props.value).toBe('away'));
+    change(r.find(Select, { name: 'agentStatus' }), 'available');
+    await r.waitFor(() =>
+      expect(textOf(r.findByTestId(Alert, 'presence-error'))).toContain('The status is not valid.'),
+    );
+    expect(r.find(Select, { name: 'agentStatus' }).props.value).toBe('away');
   });
 });

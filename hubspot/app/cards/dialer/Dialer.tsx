@@ -12,6 +12,7 @@ import { ActionError, LoadError, Loading } from '../../lib/ui';
 import { NumbersList } from './NumbersList';
 import { CallTracker } from './CallTracker';
 import { Enrollments, History } from './ContactActivity';
+import { AgentPresence } from './AgentPresence';
 
 export interface DialerProps {
   contactId: string;
@@ -86,6 +87,7 @@ export function Dialer({ contactId, compact = false, pollMs = CALL_POLL_MS }: Di
   return (
     <Flex direction="column" gap="md">
       {!compact && <Heading>{`Call ${contact.name}`}</Heading>}
+      {!compact && <AgentPresence />}
       <ActionError error={actionError} />
       {numbers.length === 0 ? (
         <EmptyState title="No phone number" layout="vertical" imageName="callingSetUp">
