@@ -334,4 +334,22 @@ describe('dialer card', () => {
     );
     expect(r.find(Select, { name: 'agentStatus' }).props.value).toBe('away');
   });
+
+  it('stops following a call the backend no longer knows, says why, and lets the rep close it', async () => {
+    let polls = 0;
+    dialerBackend({
+      [DIALER]: json(view({ activeCall: { attemptId: 'gone', status: 'ringing' } })),
+      'GET /calls/gone': () => {
+        polls += 1;
+        return apiError(404, 'No call gone in this portal.');
+      },
+    });
+    const r = renderDialer();
+    await r.waitFor(() => expect(r.maybeFindByTestId(Alert, 'poll-error')).not.toBeNull());
+    expect(textOf(r.findByTestId(Alert, 'poll-error'))).toContain('No call gone in this portal.');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(polls).toBe(1);
+    r.findByTestId(Button, 'dismiss-call').trigger('onClick');
+    await r.waitFor(() => expect(r.maybeFindByTestId(StatusTag, 'call-status')).toBeNull());
+  });
 });

@@ -12,6 +12,8 @@ export function CallTracker(props: { attemptId: string; pollMs: number; onDone: 
   const { attemptId, pollMs, onDone } = props;
   const [call, setCall] = useState<CallState | null>(null);
   const [pollError, setPollError] = useState<ApiError | null>(null);
+  // The backend does not know this call (or this user may not see it): polling again cannot help.
+  const [lost, setLost] = useState(false);
 
   const tick = useCallback(async () => {
     try {
@@ -20,13 +22,16 @@ export function CallTracker(props: { attemptId: string; pollMs: number; onDone: 
       setPollError(null);
       return isCallFinished(state.status);
     } catch (error) {
-      // Keep polling: a blip must not lose the call, but the rep sees that the status is stale.
-      setPollError(toApiError(error));
-      return false;
+      // Keep polling through a blip (the rep sees that the status is stale), but not for a call that is gone.
+      const apiError = toApiError(error);
+      setPollError(apiError);
+      const gone = apiError.status === 404 || apiError.status === 403;
+      if (gone) setLost(true);
+      return gone;
     }
   }, [attemptId]);
   const finished = call !== null && isCallFinished(call.status);
-  usePolling(tick, pollMs, !finished);
+  usePolling(tick, pollMs, !finished && !lost);
 
   return (
     <Flex direction="column" gap="sm">
@@ -45,7 +50,7 @@ export function CallTracker(props: { attemptId: string; pollMs: number; onDone: 
           {call.blockedReason ?? 'A calling rule stopped this call.'}
         </Alert>
       )}
-      {call?.status === 'blocked' && (
+      {(call?.status === 'blocked' || lost) && (
         <Button onClick={onDone} testId="dismiss-call">
           Close
         </Button>
