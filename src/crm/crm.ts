@@ -40,6 +40,8 @@ export interface CallRecord {
   notes?: string;
   recordingUrl?: string;
   providerCallId?: string;
+  /** The CRM user who owns the call (the rep of a click-to-call), when known. */
+  ownerId?: string;
 }
 
 /** The part of a call record a rep's wrap-up may change. */
