@@ -9,7 +9,7 @@ afterEach(() => nock.cleanAll());
 
 describe('createHubSpotClient', () => {
   it('sends SDK requests through the keep-alive agent, where nock intercepts them', async () => {
-    expect(hubspotAgent.keepAlive).toBe(true);
+    expect(hubspotAgent.options.keepAlive).toBe(true);
     const scope = nock(HUBSPOT, { reqheaders: { authorization: 'Bearer tok-123' } })
       .get('/crm/v3/objects/contacts/17')
       .query(true)
