@@ -21,6 +21,8 @@ import { RedisStore } from '../engine/store/redis-store.js';
 import type { Store } from '../engine/store/store.js';
 import type { Crm } from '../crm/crm.js';
 import { LocalSampleCrm } from '../crm/local-sample-crm.js';
+import { createHubSpotAdapter } from '../crm/hubspot/adapter.js';
+import type { HubSpotAdapter } from '../crm/hubspot/adapter.js';
 import { startWriteback } from '../crm/writeback.js';
 import type { Writeback } from '../crm/writeback.js';
 import { createApp } from '../http/app.js';
@@ -86,6 +88,8 @@ export interface Backend {
   readonly crm: Crm;
   /** The local CRM when CRM=local (for reports and inspection). */
   readonly localCrm: LocalSampleCrm | null;
+  /** The HubSpot adapter when CRM=hubspot (`crmFor(portalId)` gives any portal's Crm). */
+  readonly hubspot: HubSpotAdapter | null;
   /** Started by start(); null before. */
   readonly writeback: Writeback | null;
   /** Starts the engine for the portal, the CRM writeback and the monitor's snapshot. */
@@ -122,11 +126,6 @@ function campaignInfoCache(store: Store, portalId: string) {
 }
 
 export async function composeBackend(env: Env, overrides: ComposeOverrides = {}): Promise<Backend> {
-  if (env.CRM === 'hubspot') {
-    throw new UnsupportedConfigError(
-      'CRM=hubspot is not implemented yet: the HubSpot CRM adapter has its own issue. Use CRM=local for now.',
-    );
-  }
   const logger = overrides.logger ?? createLogger({ level: env.LOG_LEVEL });
   const metrics = overrides.metrics ?? createMetrics({ processMetrics: env.NODE_ENV === 'production' });
   const clock = overrides.clock ?? realClock;
@@ -221,8 +220,10 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     ...overrides.engine,
   });
 
-  const localCrm = overrides.crm ?? new LocalSampleCrm();
-  const crm: Crm = localCrm;
+  // CRM=hubspot: the HubSpot adapter (its own node-redis connection; REDIS_URL is required with it).
+  const hubspot = env.CRM === 'hubspot' ? await createHubSpotAdapter(env, { clock, logger }) : null;
+  const localCrm = hubspot ? null : (overrides.crm ?? new LocalSampleCrm());
+  const crm: Crm = hubspot ? hubspot.crmFor(portalId) : localCrm!;
 
   const info = campaignInfoCache(store, portalId);
   const live: LiveSnapshot = createLiveSnapshot({
@@ -251,6 +252,8 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     });
     routers.push({ path: '/twilio', router: withLatency(twilioRouter, metrics) });
   }
+
+  if (hubspot) routers.push(...hubspot.routers);
 
   const app = createApp({
     logger,
@@ -282,6 +285,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     simulator,
     crm,
     localCrm,
+    hubspot,
     get writeback() {
       return writeback;
     },
@@ -290,6 +294,12 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       started = true;
       info.start();
       engine!.start([portalId]);
+      if (hubspot && env.HUBSPOT_ACCESS_TOKEN) {
+        // Static-token portal: make sure the properties exist (OAuth portals get them at install).
+        hubspot.ensureInstalled(portalId).catch((err: unknown) => {
+          logger.error({ err, portalId }, 'could not install the Autodial properties in HubSpot');
+        });
+      }
       writeback = startWriteback({
         eventLog: store,
         portalId,
@@ -299,6 +309,8 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         logger,
         metrics,
         random,
+        // HubSpot takes up to 100 calls per batch request.
+        ...(hubspot ? { batchSize: 100 } : {}),
         ...overrides.writeback,
       });
       // Live calls across every process of the portal, from the store's account-level concurrency slots.
@@ -338,6 +350,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         });
       }
       await store.close();
+      await hubspot?.close();
       // QUIT lets Redis finish what it has; a Redis that is down gets a plain disconnect.
       if (redis?.status === 'ready') await redis.quit().catch(() => redis?.disconnect());
       else redis?.disconnect();

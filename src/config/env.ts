@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { IanaZoneSchema } from '../domain/settings.js';
+import { TokenEncryptionKeySchema } from '../crm/hubspot/token-crypto.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -41,6 +42,32 @@ export const EnvSchema = z
       .optional(),
     HUBSPOT_CLIENT_SECRET: z.string().min(10, 'expected the HubSpot app client secret').optional(),
     HUBSPOT_PORTAL_ID: z.string().regex(/^\d+$/, 'expected the numeric HubSpot portal id').default('0'),
+    /** OAuth app (many portals): the app's client id; with it, HUBSPOT_CLIENT_SECRET and TOKEN_ENCRYPTION_KEY. */
+    HUBSPOT_CLIENT_ID: z
+      .string()
+      .regex(/^[0-9a-fA-F-]{8,64}$/, 'expected the HubSpot app client id (a UUID)')
+      .optional(),
+    /** AES-256-GCM key for OAuth tokens at rest: 32 bytes, base64 or hex (`openssl rand -base64 32`). */
+    TOKEN_ENCRYPTION_KEY: TokenEncryptionKeySchema.optional(),
+    /** Requests per portal per rolling 10 s (HubSpot's limit for the app; shared by every process). */
+    HUBSPOT_TEN_SECOND_BUDGET: z.coerce
+      .number({ message: 'expected requests per 10 seconds, an integer such as 100' })
+      .int('expected a whole number of requests')
+      .min(2, 'expected at least 2 requests per 10 seconds')
+      .max(10_000)
+      .default(100),
+    /** Of that budget, kept for reps' interactive requests (cards); bulk work never uses it. */
+    HUBSPOT_INTERACTIVE_RESERVE: z.coerce
+      .number({ message: 'expected a number of requests, such as 20' })
+      .int('expected a whole number of requests')
+      .min(0)
+      .default(20),
+    /** Requests per portal per day. */
+    HUBSPOT_DAILY_BUDGET: z.coerce
+      .number({ message: 'expected requests per day, an integer such as 250000' })
+      .int('expected a whole number of requests')
+      .min(100, 'expected at least 100 requests per day')
+      .default(250_000),
     METRICS_ENABLED: bool.default(true),
     /** Twilio account limits: calls per second and concurrent calls (the pacer's account level). */
     ACCOUNT_CPS: z.coerce
@@ -78,8 +105,30 @@ export const EnvSchema = z
       need('PUBLIC_BASE_URL', 'when TELEPHONY=twilio (Twilio calls it back and signs that URL)');
     }
     if (env.CRM === 'hubspot') {
-      need('HUBSPOT_ACCESS_TOKEN', 'when CRM=hubspot');
       need('HUBSPOT_CLIENT_SECRET', 'when CRM=hubspot (webhook signatures)');
+      need('REDIS_URL', 'when CRM=hubspot (tokens and the per-portal rate limiter are shared through Redis)');
+      if (env.HUBSPOT_ACCESS_TOKEN) {
+        // Static-token mode: one portal, a private app's token.
+        if (env.HUBSPOT_PORTAL_ID === '0') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['HUBSPOT_PORTAL_ID'],
+            message: 'required with HUBSPOT_ACCESS_TOKEN (the portal the private app belongs to)',
+          });
+        }
+      } else {
+        const why = 'when CRM=hubspot without HUBSPOT_ACCESS_TOKEN (OAuth app, many portals)';
+        need('HUBSPOT_CLIENT_ID', why);
+        need('TOKEN_ENCRYPTION_KEY', why);
+        need('PUBLIC_BASE_URL', `${why}: the OAuth redirect URI`);
+      }
+      if (env.HUBSPOT_INTERACTIVE_RESERVE >= env.HUBSPOT_TEN_SECOND_BUDGET) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['HUBSPOT_INTERACTIVE_RESERVE'],
+          message: 'must be below HUBSPOT_TEN_SECOND_BUDGET (bulk work needs some of the budget)',
+        });
+      }
     }
   });
 export type Env = z.infer<typeof EnvSchema>;

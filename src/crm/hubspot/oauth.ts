@@ -89,7 +89,10 @@ export class HubSpotInstaller {
     this.options.logger.info({ portalId, scopes: info.scopes }, 'HubSpot portal installed');
     if (this.options.afterInstall) {
       await this.options.afterInstall(portalId).catch((err: unknown) => {
-        this.options.logger.error({ err, portalId }, 'installing the Autodial properties failed; retried at next start');
+        this.options.logger.error(
+          { err, portalId },
+          'installing the Autodial properties failed; retried at next start',
+        );
       });
     }
     return portalId;
@@ -134,7 +137,9 @@ export function createOAuthRouter(installer: HubSpotInstaller, logger: Logger): 
   });
   router.get('/callback', (req, res, next) => {
     if (typeof req.query.error === 'string') {
-      res.status(400).json({ error: `HubSpot did not authorize the install: ${req.query.error}`, details: [] });
+      res
+        .status(400)
+        .json({ error: `HubSpot did not authorize the install: ${req.query.error}`, details: [] });
       return;
     }
     const parsed = CallbackQuerySchema.safeParse(req.query);
@@ -151,11 +156,15 @@ export function createOAuthRouter(installer: HubSpotInstaller, logger: Logger): 
         res
           .status(200)
           .type('html')
-          .send(`<!doctype html><title>Autodial installed</title><p>Autodial is installed in portal ${portalId}.</p>`);
+          .send(
+            `<!doctype html><title>Autodial installed</title><p>Autodial is installed in portal ${portalId}.</p>`,
+          );
       })
       .catch((error: unknown) => {
         if (error instanceof InstallError) {
-          res.status(400).json({ error: error.message, details: [{ path: error.field, message: error.message }] });
+          res
+            .status(400)
+            .json({ error: error.message, details: [{ path: error.field, message: error.message }] });
           return;
         }
         logger.error({ err: error }, 'HubSpot install failed');

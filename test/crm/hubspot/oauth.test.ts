@@ -67,7 +67,8 @@ describe('OAuth install', () => {
     let exchange = '';
     nock(HUBSPOT)
       .post('/oauth/v1/token', (body: unknown) => {
-        exchange = typeof body === 'string' ? body : new URLSearchParams(body as Record<string, string>).toString();
+        exchange =
+          typeof body === 'string' ? body : new URLSearchParams(body as Record<string, string>).toString();
         return true;
       })
       .reply(200, { access_token: 'acc-1', refresh_token: 'ref-1', expires_in: 1800, token_type: 'bearer' })
@@ -109,7 +110,12 @@ describe('OAuth install', () => {
   });
 
   it('removes the tokens on uninstall', async () => {
-    await vault.save('6000', { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 60_000, scopes: [] });
+    await vault.save('6000', {
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresAt: Date.now() + 60_000,
+      scopes: [],
+    });
     await installer.uninstall('6000');
     expect(await vault.load('6000')).toBeNull();
     expect(await vault.portals()).not.toContain('6000');

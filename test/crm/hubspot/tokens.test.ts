@@ -85,11 +85,18 @@ describe('OAuthTokenManager', () => {
 
   it('refreshes exactly once when two processes race for an expiring token', async () => {
     const vault = new TokenVault(redisA, prefix, cipher);
-    await vault.save(PORTAL, { accessToken: 'old', refreshToken: 'r1', expiresAt: Date.now() + 1000, scopes: [] });
+    await vault.save(PORTAL, {
+      accessToken: 'old',
+      refreshToken: 'r1',
+      expiresAt: Date.now() + 1000,
+      scopes: [],
+    });
     const bodies: string[] = [];
     const scope = nock(HUBSPOT)
       .post('/oauth/v1/token', (body: unknown) => {
-        bodies.push(typeof body === 'string' ? body : new URLSearchParams(body as Record<string, string>).toString());
+        bodies.push(
+          typeof body === 'string' ? body : new URLSearchParams(body as Record<string, string>).toString(),
+        );
         return true;
       })
       .delay(150) // the refresh takes a while: the other process must wait for it, not start its own
@@ -115,7 +122,12 @@ describe('OAuthTokenManager', () => {
 
   it('forgets a portal on uninstall', async () => {
     const vault = new TokenVault(redisA, prefix, cipher);
-    await vault.save('777', { accessToken: 'x', refreshToken: 'y', expiresAt: Date.now() + 3_600_000, scopes: [] });
+    await vault.save('777', {
+      accessToken: 'x',
+      refreshToken: 'y',
+      expiresAt: Date.now() + 3_600_000,
+      scopes: [],
+    });
     await vault.remove('777');
     await expect(manager(redisA).accessToken('777')).rejects.toBeInstanceOf(PortalNotInstalledError);
     expect(await vault.portals()).not.toContain('777');
