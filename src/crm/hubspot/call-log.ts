@@ -85,6 +85,14 @@ export interface CallLoggerOptions {
 
 type Created = { id: string; properties: Record<string, string | null> };
 
+/** The create request itself failed (as opposed to what we did with its answer). */
+class CreateRequestError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('HubSpot batch create failed', { cause });
+    this.name = 'CreateRequestError';
+  }
+}
+
 export class CallLogger {
   private readonly settleMs: number;
 
@@ -140,11 +148,12 @@ export class CallLogger {
       try {
         await this.create(portalId, remaining, ids);
       } catch (error) {
-        const http = asHubSpotHttpError(error);
+        if (!(error instanceof CreateRequestError)) throw error; // e.g. the ledger write: nothing to adopt
+        const http = asHubSpotHttpError(error.cause);
         // A refused create (409 duplicate value, 400 validation) or an ambiguous one (5xx, network): what
         // exists is read back by the unique property below; anything else is a real failure.
-        if (http && http.code < 500 && http.code !== 409 && http.code !== 400) throw error;
-        failure = error;
+        if (http && http.code < 500 && http.code !== 409 && http.code !== 400) throw error.cause;
+        failure = error.cause;
       }
       remaining = remaining.filter((r) => !ids.has(r.attemptId));
       if (!remaining.length) return;
@@ -182,10 +191,18 @@ export class CallLogger {
       await ledger.remember(portalId, [...found]);
     }
     const rest = records.filter((r) => !ids.has(r.attemptId));
-    if (rest.length) await this.create(portalId, rest, ids);
+    if (!rest.length) return;
+    try {
+      await this.create(portalId, rest, ids);
+    } catch (error) {
+      throw error instanceof CreateRequestError ? error.cause : error;
+    }
   }
 
-  /** One batch create; records what HubSpot created (even when some inputs failed). */
+  /**
+   * One batch create, then the record of what HubSpot created (even when some inputs failed). Errors of the
+   * request itself come wrapped in CreateRequestError; an error recording the result is thrown as it is.
+   */
   private async create(portalId: string, records: CallRecord[], ids: Map<string, string>): Promise<void> {
     const { dispositions, gateway, ledger } = this.options;
     const inputs: SimplePublicObjectInputForCreate[] = [];
@@ -205,19 +222,26 @@ export class CallLogger {
         ],
       });
     }
-    const answer = await gateway.call(portalId, 'bulk', (c: Client) =>
-      c.crm.objects.calls.batchApi.create({ inputs }),
-    );
+    let answer;
+    try {
+      answer = await gateway.call(portalId, 'bulk', (c: Client) =>
+        c.crm.objects.calls.batchApi.create({ inputs }),
+      );
+    } catch (error) {
+      throw new CreateRequestError(error);
+    }
     const pairs = this.pairsOf(answer.results as Created[]);
     for (const [a, id] of pairs) ids.set(a, id);
     // The crash window: HubSpot has the engagements, we have not recorded them yet (see the header).
     await ledger.remember(portalId, pairs);
     const errors = (answer as { errors?: unknown[] }).errors;
     if (errors?.length) {
-      throw Object.assign(new Error(`HubSpot refused ${errors.length} call(s) of the batch`), {
-        code: 400,
-        body: errors,
-      });
+      throw new CreateRequestError(
+        Object.assign(new Error(`HubSpot refused ${errors.length} call(s) of the batch`), {
+          code: 400,
+          body: errors,
+        }),
+      );
     }
   }
 
