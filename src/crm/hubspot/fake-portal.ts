@@ -66,14 +66,13 @@ export class FakeHubSpotPortal {
   }
 
   start(): this {
-    const self = this;
     const record = (method: string, uri: string) => {
       const path = uri.split('?')[0]!;
-      self.requests.push({ method, path });
-      self.options.onRequest?.(method, path);
+      this.requests.push({ method, path });
+      this.options.onRequest?.(method, path);
     };
     const limited = (): [number, Json, Record<string, string>] | null => {
-      const next = self.pending429.shift();
+      const next = this.pending429.shift();
       if (!next) return null;
       return [
         429,
@@ -102,27 +101,27 @@ export class FakeHubSpotPortal {
     this.scope = nock(this.basePath)
       .persist()
       .get(/^\/calling\/v1\/dispositions/)
-      .reply(handler('GET', () => [200, self.dispositions]))
+      .reply(handler('GET', () => [200, this.dispositions]))
       .get(/^\/crm\/v3\/lists\/[^/]+\/memberships/)
-      .reply(handler('GET', (uri) => self.memberships(uri)))
+      .reply(handler('GET', (uri) => this.memberships(uri)))
       .post('/crm/v3/objects/contacts/batch/read')
-      .reply(handler('POST', (_u, body) => self.readContacts(body)))
+      .reply(handler('POST', (_u, body) => this.readContacts(body)))
       .post('/crm/v3/objects/contacts/batch/update')
-      .reply(handler('POST', (_u, body) => self.updateContacts(body)))
+      .reply(handler('POST', (_u, body) => this.updateContacts(body)))
       .post('/crm/v3/objects/contacts/batch/create')
-      .reply(handler('POST', (_u, body) => self.createContacts(body)))
+      .reply(handler('POST', (_u, body) => this.createContacts(body)))
       .post('/crm/v3/objects/contacts/search')
-      .reply(handler('POST', (_u, body) => self.searchContacts(body)))
+      .reply(handler('POST', (_u, body) => this.searchContacts(body)))
       .patch(/^\/crm\/v3\/objects\/contacts\/[^/]+$/)
-      .reply(handler('PATCH', (uri, body) => self.patchContact(uri, body)))
+      .reply(handler('PATCH', (uri, body) => this.patchContact(uri, body)))
       .post('/crm/v3/objects/calls/batch/create')
-      .reply(handler('POST', (_u, body) => self.createCalls(body)))
+      .reply(handler('POST', (_u, body) => this.createCalls(body)))
       .post('/crm/v3/objects/calls/batch/read')
-      .reply(handler('POST', (_u, body) => self.readCalls(body)))
+      .reply(handler('POST', (_u, body) => this.readCalls(body)))
       .post('/crm/v3/objects/calls/search')
-      .reply(handler('POST', (_u, body) => self.searchCalls(body)))
+      .reply(handler('POST', (_u, body) => this.searchCalls(body)))
       .patch(/^\/crm\/v3\/objects\/calls\/[^/]+$/)
-      .reply(handler('PATCH', (uri, body) => self.patchCall(uri, body)));
+      .reply(handler('PATCH', (uri, body) => this.patchCall(uri, body)));
     return this;
   }
 
