@@ -77,7 +77,7 @@ export interface PortalRateLimiterOptions {
   keyPrefix: string;
   clock: Clock;
   budget: (portalId: string) => RateLimitBudget;
-  /** Longest single sleep between tries (a new interactive request also wakes the waiter). */
+  /** Longest single sleep between tries (default 60 s; a new interactive request wakes the waiter at once). */
   maxSleepMs?: number;
   /** Observes every grant (the bench counts requests per window with it). */
   onGrant?: (portalId: string, priority: RequestPriority, at: number) => void;
@@ -100,7 +100,7 @@ export class PortalRateLimiter {
   private readonly maxSleepMs: number;
 
   constructor(private readonly options: PortalRateLimiterOptions) {
-    this.maxSleepMs = options.maxSleepMs ?? 1000;
+    this.maxSleepMs = options.maxSleepMs ?? 60_000;
   }
 
   /** Resolves when one request of this priority may be sent to the portal. */
