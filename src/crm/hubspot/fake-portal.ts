@@ -26,7 +26,7 @@ export class FakeHubSpotPortal {
   readonly contacts = new Map<string, Record<string, string>>();
   readonly lists = new Map<string, string[]>();
   readonly calls = new Map<string, FakeCall>();
-  readonly requests: { method: string; path: string }[] = [];
+  readonly requests: { method: string; path: string; body?: unknown }[] = [];
   readonly dispositions = [
     { id: 'f240bbac-87c9-4f6e-bf70-924b57d47db7', label: 'Connected' },
     { id: '73a0d17f-1163-4015-bdd5-ec830791da20', label: 'No answer' },
@@ -66,9 +66,9 @@ export class FakeHubSpotPortal {
   }
 
   start(): this {
-    const record = (method: string, uri: string) => {
+    const record = (method: string, uri: string, body: unknown) => {
       const path = uri.split('?')[0]!;
-      this.requests.push({ method, path });
+      this.requests.push({ method, path, body });
       this.options.onRequest?.(method, path);
     };
     const limited = (): [number, Json, Record<string, string>] | null => {
@@ -88,13 +88,11 @@ export class FakeHubSpotPortal {
     const handler =
       (method: string, answer: (uri: string, body: Json) => [number, unknown]) =>
       (uri: string, body: nock.Body): [number, nock.Body, Record<string, string>] => {
-        record(method, uri);
+        const parsed = (typeof body === 'string' && body ? JSON.parse(body) : body) as Json;
+        record(method, uri, parsed);
         const limit = limited();
         if (limit) return limit as [number, nock.Body, Record<string, string>];
-        const [status, json] = answer(
-          uri,
-          (typeof body === 'string' && body ? JSON.parse(body) : body) as Json,
-        );
+        const [status, json] = answer(uri, parsed);
         return [status, json as nock.Body, { 'Content-Type': 'application/json' }];
       };
 
