@@ -35,7 +35,15 @@ export interface CsvParseResult {
   errors: CsvRowError[];
 }
 
-const KNOWN_COLUMNS = ['phone', 'first_name', 'last_name', 'time_zone', 'do_not_call', 'id', 'email'] as const;
+const KNOWN_COLUMNS = [
+  'phone',
+  'first_name',
+  'last_name',
+  'time_zone',
+  'do_not_call',
+  'id',
+  'email',
+] as const;
 
 const optionalText = (max: number) =>
   z
