@@ -6,7 +6,8 @@
  *    that does not bind (200 calls/s: the engine's own latency), once paced at exactly the arrival rate
  *  - max dial decisions/s: unthrottled pace, carrier answers at once, 2 worker processes (2 cores)
  *  - Redis bytes per contact: 100,000 contacts enrolled (MEMORY USAGE over the campaign's keys)
- * BENCH_ONLY=pace,latency,max,memory runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
+ *  - HubSpot: list enrollment and writeback request counts, budget, writeback lag (src/crm/hubspot/bench.ts)
+ * BENCH_ONLY=pace,latency,max,memory,hubspot runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
  * section ran (INFO commandstats, calls and microseconds per dial).
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import { CampaignService } from '../engine/campaigns.js';
 import { shiftedClock } from '../engine/clock.js';
 import { Engine } from '../engine/dialer.js';
 import { RedisStore } from '../engine/store/redis-store.js';
+import { hubspotBench } from '../crm/hubspot/bench.js';
 import type { EnrollRow } from '../engine/store/store.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -297,7 +299,7 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
   return result;
 }
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,hubspot').split(','));
 
 async function main() {
   const results: Record<string, number> = {};
@@ -312,6 +314,8 @@ async function main() {
     results.redis_bytes_per_contact = mem.usage;
     results.redis_bytes_per_contact_info_delta = mem.infoDelta;
   }
+  // HubSpot adapter against a nock'd portal (see src/crm/hubspot/bench.ts: throttled part on virtual time).
+  if (only.has('hubspot')) Object.assign(results, await hubspotBench(REDIS_URL));
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -325,6 +329,18 @@ async function main() {
     ['dispatch_latency_p99_ms < 50', rounded.dispatch_latency_p99_ms, (v: number) => v < 50],
     ['engine_max_dials_per_s >= 5000', rounded.engine_max_dials_per_s, (v: number) => v >= 5000],
     ['redis_bytes_per_contact < 250', rounded.redis_bytes_per_contact, (v: number) => v < 250],
+    [
+      'hubspot_requests_per_1000_enrolled <= 15',
+      rounded.hubspot_requests_per_1000_enrolled,
+      (v: number) => v <= 15,
+    ],
+    [
+      'hubspot_requests_per_1000_outcomes <= 25',
+      rounded.hubspot_requests_per_1000_outcomes,
+      (v: number) => v <= 25,
+    ],
+    ['hubspot_max_requests_per_10s <= 100', rounded.hubspot_max_requests_per_10s, (v: number) => v <= 100],
+    ['hubspot_writeback_lag_p99_ms < 2000', rounded.hubspot_writeback_lag_p99_ms, (v: number) => v < 2000],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);
