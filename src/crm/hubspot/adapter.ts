@@ -13,6 +13,8 @@ import { DispositionCache } from './dispositions.js';
 import { HubSpotGateway } from './gateway.js';
 import { HubSpotCrmDirectory } from './hubspot-crm.js';
 import type { HubSpotCrm } from './hubspot-crm.js';
+import { ListEnrollment } from './list-enrollment.js';
+import type { EnrollmentState, Enroller } from './list-enrollment.js';
 import { HubSpotInstaller, createOAuthRouter } from './oauth.js';
 import { PortalFactsStore, installProperties } from './properties.js';
 import type { PortalFacts } from './properties.js';
@@ -35,6 +37,8 @@ export interface HubSpotAdapter {
   readonly routers: { path: string; router: RequestHandler }[];
   /** The `Crm` port of one portal. */
   crmFor(portalId: string): HubSpotCrm;
+  /** Streaming, resumable enrollment of a campaign from a HubSpot list into `campaigns` (the engine). */
+  listEnrollment(campaigns: Enroller, onProgress?: (state: EnrollmentState) => void): ListEnrollment;
   /** Creates the properties if missing (idempotent) and learns the portal's facts. */
   ensureInstalled(portalId: string): Promise<PortalFacts>;
   close(): Promise<void>;
@@ -130,6 +134,8 @@ export async function createHubSpotAdapter(
     installer,
     routers,
     crmFor: (portalId) => directory.crmFor(portalId),
+    listEnrollment: (campaigns, onProgress) =>
+      new ListEnrollment({ gateway, redis, keyPrefix, campaigns, ...(onProgress ? { onProgress } : {}) }),
     ensureInstalled,
     async close() {
       if (!deps.redis && redis.isOpen) await redis.quit().catch(() => redis.destroy());

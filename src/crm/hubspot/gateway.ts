@@ -3,8 +3,8 @@
  * shared rate limiter (interactive or bulk), hands the operation a `Client` holding the portal's current token,
  * and handles the answers that are about the request rather than its content:
  * - 429: the request was not processed, so it is sent again, after a portal-wide pause every process honours:
- *   `Retry-After` when HubSpot gives one, else the whole rolling window (TEN_SECONDLY_ROLLING) or the rest of
- *   the day (DAILY). Work is delayed, never dropped.
+ *   `Retry-After` when HubSpot gives one, else the whole rolling window (TEN_SECONDLY_ROLLING) or an hour
+ *   (DAILY: probed hourly, since the portal's day ends at its own midnight). Work is delayed, never dropped.
  * - 401 with OAuth tokens: the token is dropped and refreshed once, then the request is sent again.
  * Anything else is the caller's to judge (a 5xx on a create is ambiguous; call-log.ts handles that).
  */
@@ -30,17 +30,16 @@ export interface GatewayStats {
 }
 
 /** A HubSpot answer of 429, with how long it asked us to wait. */
-export function rateLimitWaitMs(error: unknown, now: number): { policy: string; waitMs: number } | undefined {
+export function rateLimitWaitMs(error: unknown): { policy: string; waitMs: number } | undefined {
   const http = asHubSpotHttpError(error);
   if (http?.code !== 429) return undefined;
   const policy = String((http.body as { policyName?: unknown } | undefined)?.policyName ?? 'UNKNOWN');
   const header = Object.entries(http.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
   const retryAfterSec = header !== undefined ? Number(header) : Number.NaN;
   if (Number.isFinite(retryAfterSec) && retryAfterSec > 0) return { policy, waitMs: retryAfterSec * 1000 };
-  if (policy === 'DAILY') {
-    const d = new Date(now);
-    return { policy, waitMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) - now };
-  }
+  // DAILY without Retry-After: the day ends at midnight in the portal's own time zone, which we do not know;
+  // probing again every hour costs at most 24 refused requests a day and loses at most an hour.
+  if (policy === 'DAILY') return { policy, waitMs: 3_600_000 };
   // TEN_SECONDLY_ROLLING (or an unnamed secondly limit): a whole window frees every slot.
   return { policy, waitMs: policy === 'TEN_SECONDLY_ROLLING' ? 10_000 : 1_000 };
 }
@@ -71,7 +70,7 @@ export class HubSpotGateway {
       try {
         return await operation(this.clientFor(portalId, token), token);
       } catch (error) {
-        const limited = rateLimitWaitMs(error, clock.now());
+        const limited = rateLimitWaitMs(error);
         if (limited) {
           this.stats.rateLimited += 1;
           this.options.onRateLimited?.(portalId, limited.policy, limited.waitMs);
