@@ -1,10 +1,15 @@
 /** The client factory: requests go through our keep-alive agent (nock sees them) and the SDK never retries. */
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { createHubSpotClient, hubspotAgent, sdkGetJson } from '../../../src/crm/hubspot/client.js';
 import { HUBSPOT } from './helpers.js';
 
 beforeAll(() => nock.disableNetConnect());
+// nock patches Node's shared http module: give the network back to the next test file of this worker.
+afterAll(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
 afterEach(() => nock.cleanAll());
 
 describe('createHubSpotClient', () => {

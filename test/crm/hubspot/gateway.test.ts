@@ -28,6 +28,9 @@ afterEach(() => {
   nock.cleanAll();
 });
 afterAll(async () => {
+  // nock patches Node's shared http module: give the network back to the next test file of this worker.
+  nock.cleanAll();
+  nock.enableNetConnect();
   await deleteByPrefix(redis, prefix);
   await redis.quit();
 });

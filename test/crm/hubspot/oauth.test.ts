@@ -22,7 +22,7 @@ const app = express();
 
 beforeAll(async () => {
   nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
+  nock.enableNetConnect(/127\.0\.0\.1/);
   redis = await testRedis();
   vault = new TokenVault(redis, prefix, new TokenCipher(randomBytes(32)));
   installer = new HubSpotInstaller({
@@ -42,6 +42,9 @@ beforeAll(async () => {
 });
 afterEach(() => nock.cleanAll());
 afterAll(async () => {
+  // nock patches Node's shared http module: give the network back to the next test file of this worker.
+  nock.cleanAll();
+  nock.enableNetConnect();
   await deleteByPrefix(redis, prefix);
   await redis.quit();
 });

@@ -24,6 +24,9 @@ afterEach(() => {
   nock.cleanAll();
 });
 afterAll(async () => {
+  // nock patches Node's shared http module: give the network back to the next test file of this worker.
+  nock.cleanAll();
+  nock.enableNetConnect();
   for (const p of prefixes) await deleteByPrefix(redis, p);
   await redis.quit();
 });
