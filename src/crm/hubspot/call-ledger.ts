@@ -15,8 +15,14 @@ export interface CallLedger {
    * attempt that already had one, when it was first recorded: a create may have reached HubSpot before.
    */
   markIntent(portalId: string, attemptIds: string[], now: number): Promise<Map<string, number>>;
-  /** Counts distinct attempts of a contact in a campaign (idempotent per attempt id). */
-  countAttempt(portalId: string, campaignId: string, contactId: string, attemptId: string): Promise<number>;
+  /**
+   * Counts distinct attempts of contacts in their campaigns (idempotent per attempt id): for each item, the
+   * number of attempts of that contact in that campaign, this one included.
+   */
+  countAttempts(
+    portalId: string,
+    items: { campaignId: string; contactId: string; attemptId: string }[],
+  ): Promise<number[]>;
 }
 
 /** Ids and intents are kept this long: far beyond any redelivery or wrap-up of an attempt. */
@@ -67,19 +73,21 @@ export class RedisCallLedger implements CallLedger {
     return earlier;
   }
 
-  async countAttempt(
+  async countAttempts(
     portalId: string,
-    campaignId: string,
-    contactId: string,
-    attemptId: string,
-  ): Promise<number> {
-    const key = new HubSpotKeys(this.keyPrefix, portalId).contactAttempts(campaignId, contactId);
-    const [, count] = await this.redis
-      .multi()
-      .sAdd(key, attemptId)
-      .sCard(key)
-      .pExpire(key, 90 * 86_400_000)
-      .exec();
-    return Number(count);
+    items: { campaignId: string; contactId: string; attemptId: string }[],
+  ): Promise<number[]> {
+    if (!items.length) return [];
+    const keys = new HubSpotKeys(this.keyPrefix, portalId);
+    const multi = this.redis.multi();
+    for (const { campaignId, contactId, attemptId } of items) {
+      const key = keys.contactAttempts(campaignId, contactId);
+      multi
+        .sAdd(key, attemptId)
+        .sCard(key)
+        .pExpire(key, 90 * 86_400_000);
+    }
+    const replies = await multi.exec();
+    return items.map((_, i) => Number(replies[i * 3 + 1]));
   }
 }

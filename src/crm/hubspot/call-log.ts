@@ -294,23 +294,16 @@ export class CallLogger {
       const seen = latest.get(r.contactId);
       if (!seen || seen.startedAt <= r.startedAt) latest.set(r.contactId, r);
     }
-    const inputs: { id: string; properties: Record<string, string> }[] = [];
-    for (const r of latest.values()) {
-      const attempts = await this.options.ledger.countAttempt(
-        portalId,
-        r.campaignId,
-        r.contactId,
-        r.attemptId,
-      );
-      inputs.push({
-        id: r.contactId,
-        properties: {
-          [CONTACT_PROPERTIES.lastOutcome]: r.outcomeLabel,
-          [CONTACT_PROPERTIES.lastAttemptAt]: new Date(r.startedAt).toISOString(),
-          [CONTACT_PROPERTIES.campaignAttempts]: String(attempts),
-        },
-      });
-    }
+    const latestRecords = [...latest.values()];
+    const attempts = await this.options.ledger.countAttempts(portalId, latestRecords);
+    const inputs = latestRecords.map((r, i) => ({
+      id: r.contactId,
+      properties: {
+        [CONTACT_PROPERTIES.lastOutcome]: r.outcomeLabel,
+        [CONTACT_PROPERTIES.lastAttemptAt]: new Date(r.startedAt).toISOString(),
+        [CONTACT_PROPERTIES.campaignAttempts]: String(attempts[i]),
+      },
+    }));
     if (!inputs.length) return;
     await this.options.gateway
       .call(portalId, 'bulk', (c) => c.crm.contacts.batchApi.update({ inputs }))

@@ -62,8 +62,8 @@ class CrashingLedger implements CallLedger {
   markIntent(p: string, ids: string[], now: number) {
     return this.inner.markIntent(p, ids, now);
   }
-  countAttempt(p: string, c: string, contact: string, a: string) {
-    return this.inner.countAttempt(p, c, contact, a);
+  countAttempts(p: string, items: { campaignId: string; contactId: string; attemptId: string }[]) {
+    return this.inner.countAttempts(p, items);
   }
 }
 
@@ -123,6 +123,10 @@ describe('HubSpot call logging', () => {
     await env.crm.recordCalls([record(1), record(2)]);
     expect(env.portal.count('POST', '/crm/v3/objects/calls/batch/create')).toBe(1);
     expect(env.portal.calls.size).toBe(2);
+    // A second attempt to the same contact in the campaign counts 2; its redelivery still counts 2.
+    await env.crm.recordCalls([record(4, { contactId: 'c1' })]);
+    await env.crm.recordCalls([record(4, { contactId: 'c1' })]);
+    expect(env.portal.contacts.get('c1')!.autodial_campaign_attempts).toBe('2');
   });
 
   it('wrap-up updates the same engagement', async () => {

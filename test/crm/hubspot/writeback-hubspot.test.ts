@@ -35,7 +35,8 @@ class CrashOnceLedger implements CallLedger {
   constructor(private readonly inner: CallLedger) {}
   known = (p: string, ids: string[]) => this.inner.known(p, ids);
   markIntent = (p: string, ids: string[], now: number) => this.inner.markIntent(p, ids, now);
-  countAttempt = (p: string, c: string, k: string, a: string) => this.inner.countAttempt(p, c, k, a);
+  countAttempts = (p: string, items: { campaignId: string; contactId: string; attemptId: string }[]) =>
+    this.inner.countAttempts(p, items);
   async remember(p: string, pairs: [string, string][]) {
     if (pairs.length && !this.crashed) {
       this.crashed = true;
