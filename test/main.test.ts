@@ -34,13 +34,14 @@ describe('src/main.ts', () => {
       expect(stderr).toContain(`- ${name}: required when TELEPHONY=twilio`);
   }, 60_000);
 
-  it('exits 1 with a clear message for CRM=hubspot, which is not implemented yet', async () => {
+  it('exits 1 naming what CRM=hubspot still needs (Redis, the portal of the private-app token)', async () => {
     const { code, stderr } = await runMain({
       CRM: 'hubspot',
       HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
       HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
     });
     expect(code).toBe(1);
-    expect(stderr).toContain('CRM=hubspot is not implemented yet');
+    expect(stderr).toContain('- REDIS_URL: required when CRM=hubspot');
+    expect(stderr).toContain('- HUBSPOT_PORTAL_ID: required with HUBSPOT_ACCESS_TOKEN');
   }, 60_000);
 });

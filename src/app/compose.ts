@@ -23,6 +23,8 @@ import type { RedisConnection, RedisErrorLog, RedisTarget } from '../engine/stor
 import type { Store } from '../engine/store/store.js';
 import type { Crm } from '../crm/crm.js';
 import { LocalSampleCrm } from '../crm/local-sample-crm.js';
+import { createHubSpotAdapter } from '../crm/hubspot/adapter.js';
+import type { HubSpotAdapter } from '../crm/hubspot/adapter.js';
 import { startWriteback } from '../crm/writeback.js';
 import type { Writeback } from '../crm/writeback.js';
 import { createApp, routeLabel } from '../http/app.js';
@@ -95,6 +97,8 @@ export interface Backend {
   readonly crm: Crm;
   /** The local CRM when CRM=local (for reports and inspection). */
   readonly localCrm: LocalSampleCrm | null;
+  /** The HubSpot adapter when CRM=hubspot (`crmFor(portalId)` gives any portal's Crm). */
+  readonly hubspot: HubSpotAdapter | null;
   /** Started by start(); null before. */
   readonly writeback: Writeback | null;
   /** Starts the engine for the portal, the CRM writeback and the monitor's snapshot. */
@@ -131,11 +135,6 @@ function campaignInfoCache(store: Store, portalId: string) {
 }
 
 export async function composeBackend(env: Env, overrides: ComposeOverrides = {}): Promise<Backend> {
-  if (env.CRM === 'hubspot') {
-    throw new UnsupportedConfigError(
-      'CRM=hubspot is not implemented yet: the HubSpot CRM adapter has its own issue. Use CRM=local for now.',
-    );
-  }
   const logger = overrides.logger ?? createLogger({ level: env.LOG_LEVEL });
   const metrics = overrides.metrics ?? createMetrics({ processMetrics: env.NODE_ENV === 'production' });
   const clock = overrides.clock ?? realClock;
@@ -235,8 +234,10 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     ...overrides.engine,
   });
 
-  const localCrm = overrides.crm ?? new LocalSampleCrm();
-  const crm: Crm = localCrm;
+  // CRM=hubspot: the HubSpot adapter (its own node-redis connection; REDIS_URL is required with it).
+  const hubspot = env.CRM === 'hubspot' ? await createHubSpotAdapter(env, { clock, logger }) : null;
+  const localCrm = hubspot ? null : (overrides.crm ?? new LocalSampleCrm());
+  const crm: Crm = hubspot ? hubspot.crmFor(portalId) : localCrm!;
 
   const info = campaignInfoCache(store, portalId);
   const live: LiveSnapshot = createLiveSnapshot({
@@ -277,6 +278,8 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       'monitor off: in production it needs sign-in (SESSION_SECRET, HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET)',
     );
   }
+  if (hubspot) routers.push(...hubspot.routers);
+
   const app = createApp({
     logger,
     metrics,
@@ -311,6 +314,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     simulator,
     crm,
     localCrm,
+    hubspot,
     get writeback() {
       return writeback;
     },
@@ -319,6 +323,12 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       started = true;
       info.start();
       engine!.start([portalId]);
+      if (hubspot && env.HUBSPOT_ACCESS_TOKEN) {
+        // Static-token portal: make sure the properties exist (OAuth portals get them at install).
+        hubspot.ensureInstalled(portalId).catch((err: unknown) => {
+          logger.error({ err, portalId }, 'could not install the Autodial properties in HubSpot');
+        });
+      }
       writeback = startWriteback({
         eventLog: store,
         portalId,
@@ -328,6 +338,8 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         logger,
         metrics,
         random,
+        // HubSpot takes up to 100 calls per batch request.
+        ...(hubspot ? { batchSize: 100 } : {}),
         ...overrides.writeback,
       });
       // Live calls across every process of the portal, from the store's account-level concurrency slots.
@@ -366,6 +378,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         });
       }
       await store.close();
+      await hubspot?.close();
       // close() lets Redis answer what it has; a Redis that is down gets a plain destroy.
       if (redis?.isReady) await redis.close().catch(() => redis?.destroy());
       else if (redis?.isOpen) redis.destroy();

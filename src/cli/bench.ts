@@ -7,8 +7,9 @@
  *  - max dial decisions/s: unthrottled pace, carrier answers at once, 2 worker processes (2 cores)
  *  - Redis bytes per contact: 100,000 contacts enrolled (MEMORY USAGE over the campaign's keys)
  *  - predictive dialing: simulated 8-hour agent shifts (src/simulation/shift.ts), see bench-predictive.ts
+ *  - HubSpot: list enrollment and writeback request counts, budget, writeback lag (src/crm/hubspot/bench.ts)
  *  - the HTTP surface: fuzz, SSE fan-out, metric series (bench-surface.ts)
- * BENCH_ONLY=pace,latency,max,memory,predictive,surface runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
+ * BENCH_ONLY=pace,latency,max,memory,predictive,surface,hubspot runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
  * section ran (INFO commandstats, calls and microseconds per dial).
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import { Engine } from '../engine/dialer.js';
 import { RedisStore, deleteMatching } from '../engine/store/redis-store.js';
 import { connectRedis } from '../engine/store/redis/connection.js';
 import type { RedisClient, RedisConnection } from '../engine/store/redis/connection.js';
+import { hubspotBench } from '../crm/hubspot/bench.js';
 import type { EnrollRow } from '../engine/store/store.js';
 import { surfaceSection } from './bench-surface.js';
 
@@ -302,7 +304,9 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
   return result;
 }
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive,surface').split(','));
+const only = new Set(
+  (process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive,surface,hubspot').split(','),
+);
 
 async function main() {
   const results: Record<string, number> = {};
@@ -324,6 +328,8 @@ async function main() {
     Object.assign(results, predictive.figures);
   }
   if (only.has('surface')) await surfaceSection(results);
+  // HubSpot adapter against a nock'd portal (see src/crm/hubspot/bench.ts: throttled part on virtual time).
+  if (only.has('hubspot')) Object.assign(results, await hubspotBench(REDIS_URL));
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -346,6 +352,18 @@ async function main() {
       rounded.sse_streams_per_redis_connection,
       (v: number) => v >= (rounded.sse_streams_open ?? Infinity),
     ],
+    [
+      'hubspot_requests_per_1000_enrolled <= 15',
+      rounded.hubspot_requests_per_1000_enrolled,
+      (v: number) => v <= 15,
+    ],
+    [
+      'hubspot_requests_per_1000_outcomes <= 25',
+      rounded.hubspot_requests_per_1000_outcomes,
+      (v: number) => v <= 25,
+    ],
+    ['hubspot_max_requests_per_10s <= 100', rounded.hubspot_max_requests_per_10s, (v: number) => v <= 100],
+    ['hubspot_writeback_lag_p99_ms < 2000', rounded.hubspot_writeback_lag_p99_ms, (v: number) => v < 2000],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);

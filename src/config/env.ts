@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { IanaZoneSchema } from '../domain/settings.js';
 import { DEFAULT_ACCOUNT_LIMITS, DEFAULT_CALLER_ID_LIMITS } from '../shared/account-limits.js';
+import { TokenEncryptionKeySchema } from '../crm/hubspot/token-crypto.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -90,7 +91,7 @@ export const EnvSchema = z.object({
   /** hubspot | local */
   CRM: z.enum(['hubspot', 'local']).default('local'),
   HUBSPOT_ACCESS_TOKEN: z.string().min(10, 'expected a HubSpot private app or OAuth access token').optional(),
-  /** The HubSpot app's OAuth client id: monitor sign-in (and the app install, see crm/hubspot). */
+  /** The HubSpot app's OAuth client id: the app install (many portals, see crm/hubspot) and monitor sign-in. */
   HUBSPOT_CLIENT_ID: z
     .string()
     .regex(/^[0-9a-zA-Z-]{8,64}$/, 'expected the HubSpot app client id (a UUID)')
@@ -102,6 +103,27 @@ export const EnvSchema = z.object({
     .min(32, 'expected a random secret of at least 32 characters for the session cookie')
     .optional(),
   HUBSPOT_PORTAL_ID: z.string().regex(/^\d+$/, 'expected the numeric HubSpot portal id').default('0'),
+  /** AES-256-GCM key for OAuth tokens at rest: 32 bytes, base64 or hex (`openssl rand -base64 32`). */
+  TOKEN_ENCRYPTION_KEY: TokenEncryptionKeySchema.optional(),
+  /** Requests per portal per rolling 10 s (HubSpot's limit for the app; shared by every process). */
+  HUBSPOT_TEN_SECOND_BUDGET: z.coerce
+    .number({ message: 'expected requests per 10 seconds, an integer such as 100' })
+    .int('expected a whole number of requests')
+    .min(2, 'expected at least 2 requests per 10 seconds')
+    .max(10_000)
+    .default(100),
+  /** Of that budget, kept for reps' interactive requests (cards); bulk work never uses it. */
+  HUBSPOT_INTERACTIVE_RESERVE: z.coerce
+    .number({ message: 'expected a number of requests, such as 20' })
+    .int('expected a whole number of requests')
+    .min(0)
+    .default(20),
+  /** Requests per portal per day. */
+  HUBSPOT_DAILY_BUDGET: z.coerce
+    .number({ message: 'expected requests per day, an integer such as 250000' })
+    .int('expected a whole number of requests')
+    .min(100, 'expected at least 100 requests per day')
+    .default(250_000),
   METRICS_ENABLED: bool.default(true),
   /** Bearer token that /metrics requires; without it /metrics is off. Required in production. */
   METRICS_TOKEN: z
@@ -158,8 +180,28 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
     );
   }
   if (raw.CRM === 'hubspot') {
-    need('HUBSPOT_ACCESS_TOKEN', 'when CRM=hubspot');
     need('HUBSPOT_CLIENT_SECRET', 'when CRM=hubspot (webhook signatures)');
+    need('REDIS_URL', 'when CRM=hubspot (tokens and the per-portal rate limiter are shared through Redis)');
+    if (present('HUBSPOT_ACCESS_TOKEN')) {
+      // Static-token mode: one portal, a private app's token.
+      if ((raw.HUBSPOT_PORTAL_ID ?? '0') === '0') {
+        problems.push(
+          'HUBSPOT_PORTAL_ID: required with HUBSPOT_ACCESS_TOKEN (the portal the private app belongs to)',
+        );
+      }
+    } else {
+      const why = 'when CRM=hubspot without HUBSPOT_ACCESS_TOKEN (OAuth app, many portals)';
+      need('HUBSPOT_CLIENT_ID', why);
+      need('TOKEN_ENCRYPTION_KEY', why);
+      need('PUBLIC_BASE_URL', `${why}: the OAuth redirect URI`);
+    }
+    const budget = Number(raw.HUBSPOT_TEN_SECOND_BUDGET ?? 100);
+    const reserve = Number(raw.HUBSPOT_INTERACTIVE_RESERVE ?? 20);
+    if (Number.isFinite(budget) && Number.isFinite(reserve) && reserve >= budget) {
+      problems.push(
+        'HUBSPOT_INTERACTIVE_RESERVE: must be below HUBSPOT_TEN_SECOND_BUDGET (bulk work needs some of the budget)',
+      );
+    }
   }
   if (production) {
     need('PUBLIC_BASE_URL', 'when NODE_ENV=production (the Host header is checked against it)');

@@ -42,6 +42,8 @@ export interface CallRecord {
   notes?: string;
   recordingUrl?: string;
   providerCallId?: string;
+  /** The CRM user who owns the call (the rep of a click-to-call), when known. */
+  ownerId?: string;
 }
 
 /** The part of a call record a rep's wrap-up may change. */
@@ -56,6 +58,11 @@ export interface Crm {
   listContacts(listId: string, cursor?: string): Promise<ContactPage>;
   /** Writes a call engagement; idempotent by attemptId. Returns the CRM's id of the record. */
   recordCall(record: CallRecord): Promise<{ id: string }>;
+  /**
+   * Optional batch form of `recordCall` (up to 100 records, one portal), same guarantees; the writeback uses it
+   * when present so a CRM with batch APIs writes a hundred calls in one request.
+   */
+  recordCalls?(records: CallRecord[]): Promise<{ id: string }[]>;
   /**
    * Applies a rep's wrap-up (disposition, outcome, notes) to the call record of `attemptId`. Idempotent.
    * Throws CallRecordNotFoundError when that record has not been written yet (the caller retries later).

@@ -1,6 +1,6 @@
 /**
  * Contact CSV parsing (pure: text in, rows or errors out). Two layouts: a header row naming the columns
- * (phone, first_name, last_name, time_zone, do_not_call, id), or the seed's header-less three columns
+ * (phone, first_name, last_name, time_zone, do_not_call, id, email), or the seed's header-less three columns
  * "12025550101,John Doe,Google Ads". Every row goes through a zod schema; each problem names the file row,
  * the field and why, and the caller imports nothing when there is any.
  */
@@ -14,6 +14,8 @@ export interface ContactRow {
   phone: string;
   firstName?: string;
   lastName?: string;
+  /** Lower-cased; the HubSpot import matches existing contacts by phone or email. */
+  email?: string;
   timeZone?: string;
   doNotCall: boolean;
   /** Lead source, from the three-column layout. */
@@ -33,7 +35,15 @@ export interface CsvParseResult {
   errors: CsvRowError[];
 }
 
-const KNOWN_COLUMNS = ['phone', 'first_name', 'last_name', 'time_zone', 'do_not_call', 'id'] as const;
+const KNOWN_COLUMNS = [
+  'phone',
+  'first_name',
+  'last_name',
+  'time_zone',
+  'do_not_call',
+  'id',
+  'email',
+] as const;
 
 const optionalText = (max: number) =>
   z
@@ -68,6 +78,13 @@ function rowSchema(defaultRegion: CountryCode) {
       }),
     first_name: optionalText(100),
     last_name: optionalText(100),
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((v) => (v === '' ? undefined : v))
+      .pipe(z.email({ message: 'not a valid email address' }).optional())
+      .optional(),
     time_zone: z
       .string()
       .trim()
@@ -167,6 +184,7 @@ export function parseContactsCsv(text: string, options: { defaultRegion: string 
       phone: v.phone,
       firstName: v.first_name,
       lastName: v.last_name,
+      ...(v.email ? { email: v.email } : {}),
       timeZone: v.time_zone,
       doNotCall: v.do_not_call ?? false,
       source: v.source,

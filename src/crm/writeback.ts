@@ -218,11 +218,35 @@ export function startWriteback(options: WritebackOptions): Writeback {
     return true;
   }
 
+  /** Attempts whose call record a batch write of this batch already wrote. */
+  const batchRecorded = new Set<string>();
+
+  /** With a CRM that writes calls in batches: the batch's new calls in requests of up to 100. */
+  async function recordInBatches(batch: readonly StoredEvent[]): Promise<void> {
+    batchRecorded.clear();
+    if (!crm.recordCalls) return;
+    const fresh = batch.filter(
+      (e): e is FinishedEvent => e.type === 'attempt.finished' && !written.has(e.attemptId),
+    );
+    for (let i = 0; i < fresh.length; i += 100) {
+      const chunk = fresh.slice(i, i + 100);
+      // On failure the events fall back to one-by-one writes below (same idempotency key, no double).
+      const ok = await withRetry('recordCalls', () => crm.recordCalls!(chunk.map(toCallRecord)));
+      if (!ok) continue;
+      for (const e of chunk) {
+        batchRecorded.add(e.attemptId);
+        metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - e.at) / 1000);
+      }
+    }
+  }
+
   async function handle(event: FinishedEvent): Promise<boolean> {
     if (written.has(event.attemptId)) return true;
-    const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
-    if (!recorded) return false;
-    metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - event.at) / 1000);
+    if (!batchRecorded.has(event.attemptId)) {
+      const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
+      if (!recorded) return false;
+      metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - event.at) / 1000);
+    }
     if (!(await applyFlags(event))) return false;
     remember(event.attemptId);
     return true;
@@ -232,6 +256,7 @@ export function startWriteback(options: WritebackOptions): Writeback {
     const skip: string[] = [];
     // Attempts whose record could not be written in this batch: their wrap-ups wait too, without a try.
     const deferredAttempts = new Set<string>();
+    await recordInBatches(batch);
     for (const event of batch) {
       if (
         event.type !== 'attempt.finished' &&

@@ -5,7 +5,7 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
 import request from 'supertest';
 import { loadEnv } from '../../src/config/env.js';
-import { composeBackend, UnsupportedConfigError } from '../../src/app/compose.js';
+import { composeBackend } from '../../src/app/compose.js';
 import type { Backend } from '../../src/app/compose.js';
 import { createLogger } from '../../src/observability/logger.js';
 
@@ -76,16 +76,50 @@ describe('composeBackend', () => {
     expect(res.text).toBe('invalid Twilio signature');
   });
 
-  it('refuses CRM=hubspot with a clear message instead of a stub', async () => {
-    await expect(
-      composeBackend(
-        loadEnv({
-          CRM: 'hubspot',
-          HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
-          HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
-        }),
-        { logger },
-      ),
-    ).rejects.toThrow(UnsupportedConfigError);
+  it('accepts CRM=hubspot with a private-app token: the Crm port is the HubSpot adapter of the portal', async () => {
+    const backend = await compose({
+      CRM: 'hubspot',
+      HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
+      HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
+      HUBSPOT_PORTAL_ID: '4242',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: `test-compose-hs-${process.pid}`,
+    });
+    expect(backend.localCrm).toBeNull();
+    expect(backend.hubspot).not.toBeNull();
+    expect(backend.crm).toBe(backend.hubspot!.crmFor('4242'));
+    expect(backend.hubspot!.installer).toBeNull();
+    await request(backend.app).get('/oauth/hubspot/install').expect(404);
+  });
+
+  it('accepts CRM=hubspot as an OAuth app and mounts the install flow', async () => {
+    const backend = await compose({
+      CRM: 'hubspot',
+      HUBSPOT_CLIENT_ID: '0b2c7a1e-1111-4222-8333-944455556666',
+      HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
+      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      PUBLIC_BASE_URL: 'https://dialer.example.com',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: `test-compose-hs-${process.pid}`,
+    });
+    const res = await request(backend.app).get('/oauth/hubspot/install').expect(302);
+    expect(res.headers.location).toMatch(/^https:\/\/app\.hubspot\.com\/oauth\/authorize\?/);
+  });
+
+  it('refuses CRM=hubspot without Redis or credentials, naming each variable', () => {
+    expect(() => loadEnv({ CRM: 'hubspot', HUBSPOT_CLIENT_SECRET: 'y'.repeat(20) })).toThrow(
+      /REDIS_URL: required[\s\S]*HUBSPOT_CLIENT_ID: required[\s\S]*TOKEN_ENCRYPTION_KEY: required/,
+    );
+    expect(() =>
+      loadEnv({
+        CRM: 'hubspot',
+        HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
+        HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
+        REDIS_URL: 'redis://127.0.0.1:6379',
+      }),
+    ).toThrow(/HUBSPOT_PORTAL_ID: required with HUBSPOT_ACCESS_TOKEN/);
+    expect(() => loadEnv({ TOKEN_ENCRYPTION_KEY: 'short' })).toThrow(
+      /TOKEN_ENCRYPTION_KEY: expected 32 random bytes/,
+    );
   });
 });

@@ -92,7 +92,8 @@ describe('parseContactsCsv', () => {
       {
         row: 1,
         field: 'colour',
-        message: 'unknown column; expected some of: phone, first_name, last_name, time_zone, do_not_call, id',
+        message:
+          'unknown column; expected some of: phone, first_name, last_name, time_zone, do_not_call, id, email',
       },
       {
         row: 2,

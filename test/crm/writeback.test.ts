@@ -571,3 +571,41 @@ describe('rateLimitDelayMs', () => {
     expect(rateLimitDelayMs(Object.assign(new Error('x'), { status: 500 }))).toBeUndefined();
   });
 });
+
+describe('startWriteback with a batching CRM', () => {
+  it('writes finished attempts in requests of at most 100 and never one by one when the batch succeeds', async () => {
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    const batches: number[] = [];
+    let single = 0;
+    const batching = Object.assign(Object.create(crm) as LocalSampleCrm, {
+      recordCalls: async (records: Parameters<LocalSampleCrm['recordCall']>[0][]) => {
+        batches.push(records.length);
+        return Promise.all(records.map((r) => crm.recordCall(r)));
+      },
+      recordCall: async (record: Parameters<LocalSampleCrm['recordCall']>[0]) => {
+        single += 1;
+        return crm.recordCall(record);
+      },
+    });
+    for (let n = 0; n < 250; n++) await log.append(PORTAL, finished(n));
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm: batching,
+      consumer: 'w1',
+      clock,
+      logger,
+      batchSize: 250,
+      blockMs: 1,
+    });
+    await until(() => wb.stats.written === 250, '250 written');
+    await wb.stop();
+    expect(Math.max(...batches)).toBeLessThanOrEqual(100);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(250);
+    expect(single).toBe(0);
+    oneRecordPerAttempt(crm, new Set(Array.from({ length: 250 }, (_, n) => `att-${n}`)));
+    expect(await pending()).toBe(0);
+  });
+});
