@@ -24,6 +24,16 @@ import { LocalSampleCrm } from '../crm/local-sample-crm.js';
 import { startWriteback } from '../crm/writeback.js';
 import type { Writeback } from '../crm/writeback.js';
 import { createApp } from '../http/app.js';
+import { createApiRouter, createOpenApiRouter } from '../http/api/index.js';
+import {
+  CrmListEnrollment,
+  LocalCrmContactDirectory,
+  MemoryAccountDefaults,
+  MemoryAgentPresence,
+  StaticDispositions,
+} from '../http/api/local-adapters.js';
+import { HubSpotRoleDirectory, StaticRoleDirectory } from '../http/api/roles.js';
+import type { RoleDirectory } from '../http/api/roles.js';
 import { createLiveSnapshot } from '../http/monitor/live-snapshot.js';
 import type { CampaignInfo, LiveSnapshot } from '../http/monitor/live-snapshot.js';
 import { createMetricsObserver } from '../observability/engine-observer.js';
@@ -68,6 +78,8 @@ export interface ComposeOverrides {
   healthTimeoutMs?: number;
   /** On close, how long (real ms) calls already placed on the simulator may take to report their end. */
   drainTimeoutMs?: number;
+  /** Who may manage campaigns (default: HubSpot's users API with HUBSPOT_ACCESS_TOKEN, else nobody). */
+  roles?: RoleDirectory;
 }
 
 export interface Backend {
@@ -159,11 +171,19 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     timeZone: env.ACCOUNT_TIME_ZONE,
     defaultRegion: env.DEFAULT_REGION,
   });
+  // the settings page edits these per portal (in process for now); the engine reads them on every decision
+  const accountDefaults = new MemoryAccountDefaults(account);
   const limits: EngineLimits = {
     account: { callsPerSecond: env.ACCOUNT_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
     callerId: { callsPerSecond: env.CALLER_ID_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
   };
-  const campaigns = new CampaignService({ store, clock, zones, random, account: () => account });
+  const campaigns = new CampaignService({
+    store,
+    clock,
+    zones,
+    random,
+    account: (p) => accountDefaults.settingsOf(p),
+  });
 
   // The engine is the carrier's event sink, and the carrier is the engine's telephony: bind late.
   let engine: Engine | null = null;
@@ -250,6 +270,41 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       now: () => clock.now(),
     });
     routers.push({ path: '/twilio', router: withLatency(twilioRouter, metrics) });
+  }
+
+  routers.push({ path: '/api/openapi.json', router: createOpenApiRouter() });
+  if (env.HUBSPOT_CLIENT_SECRET && env.PUBLIC_BASE_URL) {
+    const token = env.HUBSPOT_ACCESS_TOKEN;
+    const api = createApiRouter({
+      clientSecret: env.HUBSPOT_CLIENT_SECRET,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      store,
+      campaigns,
+      engine,
+      clock,
+      zones,
+      roles:
+        overrides.roles ??
+        (token ? new HubSpotRoleDirectory({ accessToken: async () => token }) : new StaticRoleDirectory()),
+      accounts: accountDefaults,
+      contacts: new LocalCrmContactDirectory(portalId, localCrm),
+      lists: new CrmListEnrollment({
+        crmOf: (p) => (p === portalId ? crm : null),
+        campaigns,
+        onError: (err) => logger.error({ err }, 'list enrollment failed'),
+      }),
+      agents: new MemoryAgentPresence(),
+      dispositions: new StaticDispositions(),
+      accountStatus: async () => ({
+        twilio: twilioTelephony
+          ? { connected: true, detail: 'Twilio account configured' }
+          : { connected: false, detail: 'simulated carrier (TELEPHONY=simulator)' },
+        hubspot: { connected: env.CRM === 'hubspot' },
+      }),
+      activity: (p) => (p === portalId ? live.snapshot() : undefined),
+      logger,
+    });
+    routers.push({ path: '/api/v1', router: api });
   }
 
   const app = createApp({

@@ -65,7 +65,15 @@ export function createApp(options: AppOptions): Express {
     next();
   });
 
-  app.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
+  // HubSpot-signed requests keep their raw body: the signature covers the exact bytes (hubspot/signature.ts).
+  const signedByHubSpot = (req: { headers: Record<string, unknown> }) =>
+    req.headers['x-hubspot-signature-v3'] !== undefined || req.headers['x-hubspot-signature'] !== undefined;
+  app.use(
+    express.json({
+      limit: options.bodyLimit ?? '1mb',
+      type: (req) => !signedByHubSpot(req) && /\bjson\b/i.test(String(req.headers['content-type'] ?? '')),
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
