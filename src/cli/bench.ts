@@ -20,6 +20,7 @@ import { shiftedClock } from '../engine/clock.js';
 import { Engine } from '../engine/dialer.js';
 import { RedisStore } from '../engine/store/redis-store.js';
 import type { EnrollRow } from '../engine/store/store.js';
+import { apiSection } from './bench-api.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PORTAL = '555';
@@ -297,7 +298,7 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
   return result;
 }
 
-const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'pace,latency,max,memory,api').split(','));
 
 async function main() {
   const results: Record<string, number> = {};
@@ -312,6 +313,7 @@ async function main() {
     results.redis_bytes_per_contact = mem.usage;
     results.redis_bytes_per_contact_info_delta = mem.infoDelta;
   }
+  if (only.has('api')) await apiSection(results, clock, REDIS_URL);
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -325,6 +327,8 @@ async function main() {
     ['dispatch_latency_p99_ms < 50', rounded.dispatch_latency_p99_ms, (v: number) => v < 50],
     ['engine_max_dials_per_s >= 5000', rounded.engine_max_dials_per_s, (v: number) => v >= 5000],
     ['redis_bytes_per_contact < 250', rounded.redis_bytes_per_contact, (v: number) => v < 250],
+    ['api_dialer_view_p99_ms < 50', rounded.api_dialer_view_p99_ms, (v: number) => v < 50],
+    ['compliance_preview_10k_ms < 1000', rounded.compliance_preview_10k_ms, (v: number) => v < 1000],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);

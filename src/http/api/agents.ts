@@ -13,7 +13,11 @@ export function agentsRouter(deps: ApiDeps) {
     '/agents/me',
     route(async (_req, res) => {
       const { portalId, userId } = callerOf(res);
-      const agent = (await deps.agents.get(portalId, userId)) ?? { userId, status: 'offline', campaignIds: [] };
+      const agent = (await deps.agents.get(portalId, userId)) ?? {
+        userId,
+        status: 'offline',
+        campaignIds: [],
+      };
       res.json({ agent });
     }),
   );

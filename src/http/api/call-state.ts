@@ -37,7 +37,8 @@ export function callState(attempt: AttemptRecord): CallState {
   if (status === 'in-progress') return 'in-progress';
   if (status === 'ringing') return 'ringing';
   if (status === 'completed') return 'completed';
-  if (status === 'busy' || status === 'no-answer' || status === 'failed' || status === 'canceled') return 'failed';
+  if (status === 'busy' || status === 'no-answer' || status === 'failed' || status === 'canceled')
+    return 'failed';
   return attempt.campaignId === MANUAL_CAMPAIGN_ID ? 'ringing-rep' : 'queued';
 }
 

@@ -96,7 +96,8 @@ export function campaignsRouter(deps: ApiDeps, manager: RequestHandler): Router 
     route(async (req, res) => {
       const record = await campaignOf(deps, callerOf(res).portalId, req.params.id);
       // deleting is archiving (seed 001: a soft delete); deleting twice changes nothing
-      if (record.status !== 'archived') await deps.campaigns.act(record.portalId, record.campaignId, 'archive');
+      if (record.status !== 'archived')
+        await deps.campaigns.act(record.portalId, record.campaignId, 'archive');
       res.status(204).end();
     }),
   );
@@ -170,7 +171,8 @@ export function campaignsRouter(deps: ApiDeps, manager: RequestHandler): Router 
       const account = await deps.accounts.get(record.portalId);
       const now = deps.clock.now();
       if (query.listId !== undefined) {
-        if (!deps.lists.readList) throw new ApiError(400, 'previewing a list before enrolling it is not supported');
+        if (!deps.lists.readList)
+          throw new ApiError(400, 'previewing a list before enrolling it is not supported');
         const pages = deps.lists.readList(record.portalId, query.listId);
         res.json(await previewRows(deps.store, deps.zones, record, account, pages, now));
         return;

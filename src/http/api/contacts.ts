@@ -89,7 +89,10 @@ export function contactsRouter(deps: ApiDeps, manager: RequestHandler): Router {
       const lead = await deps.store.getLead(portalId, campaign.campaignId, contactId);
       if (!lead) throw notFound('contact in this campaign');
       if (FINAL_LEAD_STATES.includes(lead.progress.state)) {
-        throw new ApiError(409, `the contact is ${lead.progress.state} in this campaign: there is no call loop to join`);
+        throw new ApiError(
+          409,
+          `the contact is ${lead.progress.state} in this campaign: there is no call loop to join`,
+        );
       }
       const call = await deps.engine.clickToCall(portalId, {
         contactId,

@@ -4,18 +4,18 @@
  * `mayCallNow` under the manual-call rules the engine's click-to-call applies (legal hours, DNC, daily cap).
  */
 import { DateTime } from 'luxon';
-import { normalizePhone } from '../../domain/phone.js';
 import { mayCallNow } from '../../domain/policy.js';
 import type { RefusalReason } from '../../domain/policy.js';
 import { EMPTY_HISTORY } from '../../domain/retry.js';
 import { resolveZones } from '../../domain/windows.js';
 import { manualCampaignSettings } from '../../engine/click-to-call.js';
 import { MANUAL_CAMPAIGN_ID } from '../../engine/dialer.js';
-import { leadContext, locationOf, withNumberDials } from '../../engine/lead-context.js';
+import { leadContext, withNumberDials } from '../../engine/lead-context.js';
 import type { CampaignRecord, LeadView } from '../../engine/store/store.js';
 import { attemptTime, callState, progressOf, wrapUpOf } from './call-state.js';
 import type { ApiDeps } from './deps.js';
 import { notFound } from './errors.js';
+import { locationCached, parsePhoneCached, recentCampaigns } from './read-caches.js';
 
 const WHY: Record<RefusalReason, string> = {
   DNC: 'the number is on the Do-Not-Call list',
@@ -42,10 +42,13 @@ export async function dialerView(deps: ApiDeps, portalId: string, contactId: str
   const [contact, account, campaigns] = await Promise.all([
     deps.contacts.getContact(portalId, contactId),
     deps.accounts.get(portalId),
-    deps.store.listCampaigns(portalId),
+    recentCampaigns(deps.store, portalId),
   ]);
   const leads = await Promise.all(
-    campaigns.map(async (c) => ({ campaign: c, lead: await deps.store.getLead(portalId, c.campaignId, contactId) })),
+    campaigns.map(async (c) => ({
+      campaign: c,
+      lead: await deps.store.getLead(portalId, c.campaignId, contactId),
+    })),
   );
   const enrolled = leads.filter((l): l is { campaign: CampaignRecord; lead: LeadView } => l.lead !== null);
   if (!contact && enrolled.length === 0) throw notFound('contact');
@@ -59,7 +62,7 @@ export async function dialerView(deps: ApiDeps, portalId: string, contactId: str
   const liveAttempt = live ? attempts.find((a) => a?.attemptId === live.lead.progress.attemptId) : undefined;
 
   const phones = contact?.phones ?? [];
-  const parsed = phones.map((p) => ({ ...p, result: normalizePhone(p.raw, account.defaultRegion) }));
+  const parsed = phones.map((p) => ({ ...p, result: parsePhoneCached(p.raw, account.defaultRegion) }));
   const valid = [...new Set(parsed.flatMap((p) => (p.result.ok ? [p.result.phone.e164] : [])))];
   const [dials, dnc, zones] = await Promise.all([
     deps.store.recentDials(portalId, valid, now),
@@ -83,15 +86,10 @@ export async function dialerView(deps: ApiDeps, portalId: string, contactId: str
     }
     const e164 = p.result.phone.e164;
     const i = valid.indexOf(e164);
-    const location = locationOf(e164, contact?.timeZone, zones[i]!);
+    const location = locationCached(e164, contact?.timeZone, zones[i]!);
     const zone = resolveZones(location, account.timeZone).zones[0] ?? null;
     const lead = {
-      ...leadContext(
-        MANUAL_RULES,
-        account,
-        location,
-        withNumberDials(EMPTY_HISTORY, dials.get(e164) ?? []),
-      ),
+      ...leadContext(MANUAL_RULES, account, location, withNumberDials(EMPTY_HISTORY, dials.get(e164) ?? [])),
       doNotCall: dnc[i]! || contact?.doNotCall === true,
       liveAttempt: live !== undefined,
     };

@@ -120,7 +120,11 @@ const paths: ZodOpenApiPathsObject = {
     ),
   },
   '/campaigns/{id}/live': {
-    get: op('Live campaign status', { status: '200', schema: LiveStatusSchema }, { requestParams: campaignPath }),
+    get: op(
+      'Live campaign status',
+      { status: '200', schema: LiveStatusSchema },
+      { requestParams: campaignPath },
+    ),
   },
   '/campaigns/{id}/contacts/{contactId}': {
     delete: op(
@@ -137,7 +141,11 @@ const paths: ZodOpenApiPathsObject = {
     ),
   },
   '/contacts/{contactId}/dialer': {
-    get: op('A contact’s dialer view', { status: '200', schema: DialerViewSchema }, { requestParams: contactPath }),
+    get: op(
+      'A contact’s dialer view',
+      { status: '200', schema: DialerViewSchema },
+      { requestParams: contactPath },
+    ),
   },
   '/contacts/{contactId}/calls': {
     post: op(
@@ -150,7 +158,11 @@ const paths: ZodOpenApiPathsObject = {
     get: op('A call’s status', { status: '200', schema: CallStatusSchema }, { requestParams: callPath }),
   },
   '/calls/{attemptId}/wrap-up': {
-    post: op('The rep’s wrap-up of a call', { status: '204' }, { requestParams: callPath, ...body(WrapUpBodySchema) }),
+    post: op(
+      'The rep’s wrap-up of a call',
+      { status: '204' },
+      { requestParams: callPath, ...body(WrapUpBodySchema) },
+    ),
   },
   '/dispositions': {
     get: op('The portal’s call dispositions', {
