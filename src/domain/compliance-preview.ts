@@ -16,7 +16,11 @@ export type PreviewVerdict = 'callable' | 'doNotCall' | 'noCallableTime' | 'atDa
  * One contact with a valid number. At its daily legal cap: as many dials in the last 24 h as the callee's law
  * allows (it may be called again later, but not today). No callable time: no opening within the horizon.
  */
-export function previewVerdict(now: number, lead: LeadContext, horizonMs = PREVIEW_HORIZON_MS): PreviewVerdict {
+export function previewVerdict(
+  now: number,
+  lead: LeadContext,
+  horizonMs = PREVIEW_HORIZON_MS,
+): PreviewVerdict {
   if (lead.doNotCall) return 'doNotCall';
   const cap = dailyCap(lead);
   if (cap !== undefined) {
@@ -80,7 +84,10 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 const plural = (n: number, one: string, many: string) => `${fmt(n)} ${n === 1 ? one : many}`;
 
 /** "1,240 of 1,300 contacts can be called; 31 invalid numbers, 22 Do-Not-Call, ..." */
-export function previewSummary(t: Omit<CompliancePreview, 'summary'>, horizonMs = PREVIEW_HORIZON_MS): string {
+export function previewSummary(
+  t: Omit<CompliancePreview, 'summary'>,
+  horizonMs = PREVIEW_HORIZON_MS,
+): string {
   const days = Math.round(horizonMs / DAY_MS);
   const reasons: string[] = [];
   if (t.invalid) reasons.push(plural(t.invalid, 'invalid number', 'invalid numbers'));
@@ -90,7 +97,9 @@ export function previewSummary(t: Omit<CompliancePreview, 'summary'>, horizonMs 
     reasons.push(`${fmt(t.noCallableTime)} with no callable time in the next ${days} days`);
   for (const [jurisdiction, { count, cap }] of Object.entries(t.atDailyCapBy)) {
     const where = JURISDICTION_NAMES[jurisdiction] ?? jurisdiction;
-    reasons.push(`${fmt(count)} ${where} ${count === 1 ? 'number' : 'numbers'} already at ${cap} calls today`);
+    reasons.push(
+      `${fmt(count)} ${where} ${count === 1 ? 'number' : 'numbers'} already at ${cap} calls today`,
+    );
   }
   if (t.finished) reasons.push(`${fmt(t.finished)} already finished`);
   const head = `${fmt(t.callable)} of ${plural(t.total, 'contact', 'contacts')} can be called`;

@@ -35,7 +35,9 @@ export class VersionConflictError extends EngineInputError {
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`campaign ${campaignId} changed since version ${expected} (now ${actual}): reload it and try again`);
+    super(
+      `campaign ${campaignId} changed since version ${expected} (now ${actual}): reload it and try again`,
+    );
     this.name = 'VersionConflictError';
   }
 }

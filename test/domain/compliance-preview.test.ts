@@ -24,14 +24,21 @@ const settings = CampaignSettingsSchema.parse({
 });
 
 function lead(e164: string, extra: Partial<LeadContext> = {}): LeadContext {
-  return { ...leadContext(settings, account, locationOf(e164, undefined, ['America/New_York']), EMPTY_HISTORY), ...extra };
+  return {
+    ...leadContext(settings, account, locationOf(e164, undefined, ['America/New_York']), EMPTY_HISTORY),
+    ...extra,
+  };
 }
 
 describe('compliance preview (domain)', () => {
   it('judges DNC, the Florida daily cap, no callable time and callable contacts', () => {
     expect(previewVerdict(NOW, lead('+12125550101'))).toBe('callable');
     expect(previewVerdict(NOW, lead('+12125550101', { doNotCall: true }))).toBe('doNotCall');
-    const threeToday = { ...EMPTY_HISTORY, recentAttemptTimes: [NOW - 5 * HOUR, NOW - 3 * HOUR, NOW - HOUR], lastAttemptAt: NOW - HOUR };
+    const threeToday = {
+      ...EMPTY_HISTORY,
+      recentAttemptTimes: [NOW - 5 * HOUR, NOW - 3 * HOUR, NOW - HOUR],
+      lastAttemptAt: NOW - HOUR,
+    };
     expect(previewVerdict(NOW, lead('+13055550101', { history: threeToday }))).toBe('atDailyCap');
     // the same three calls in New York are fine: no daily cap there
     expect(previewVerdict(NOW, lead('+12125550101', { history: threeToday }))).toBe('callable');
@@ -49,16 +56,25 @@ describe('compliance preview (domain)', () => {
 
   it('agrees with mayCallNow at any time: callable now is callable, capped or DNC is never dialable (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 14 * 24 }), fc.constantFrom('+12125550101', '+13055550101', '+14165550101'), (hours, e164) => {
-        const now = NOW + hours * HOUR;
-        const l = lead(e164);
-        const history = { ...EMPTY_HISTORY, recentAttemptTimes: [now - 3 * HOUR, now - 2 * HOUR, now - HOUR], lastAttemptAt: now - HOUR };
-        for (const candidate of [l, { ...l, history }, { ...l, doNotCall: true }]) {
-          const verdict = previewVerdict(now, candidate);
-          if (mayCallNow(now, candidate).ok) expect(verdict).toBe('callable');
-          if (verdict === 'atDailyCap' || verdict === 'doNotCall') expect(mayCallNow(now, candidate).ok).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 14 * 24 }),
+        fc.constantFrom('+12125550101', '+13055550101', '+14165550101'),
+        (hours, e164) => {
+          const now = NOW + hours * HOUR;
+          const l = lead(e164);
+          const history = {
+            ...EMPTY_HISTORY,
+            recentAttemptTimes: [now - 3 * HOUR, now - 2 * HOUR, now - HOUR],
+            lastAttemptAt: now - HOUR,
+          };
+          for (const candidate of [l, { ...l, history }, { ...l, doNotCall: true }]) {
+            const verdict = previewVerdict(now, candidate);
+            if (mayCallNow(now, candidate).ok) expect(verdict).toBe('callable');
+            if (verdict === 'atDailyCap' || verdict === 'doNotCall')
+              expect(mayCallNow(now, candidate).ok).toBe(false);
+          }
+        },
+      ),
     );
   });
 

@@ -32,7 +32,12 @@ describe('API authentication: HubSpot v3 signatures made by the SDK', () => {
 
   it('rejects a tampered body with 401 and changes nothing', async () => {
     const put = signedPath('/api/v1/agents/me', REP);
-    const headers = v3Headers({ secret: SECRET, method: 'PUT', url: `${BASE}${put}`, body: '{"status":"away"}' });
+    const headers = v3Headers({
+      secret: SECRET,
+      method: 'PUT',
+      url: `${BASE}${put}`,
+      body: '{"status":"away"}',
+    });
     const res = await request(h.app)
       .put(put)
       .set(headers)
@@ -43,7 +48,12 @@ describe('API authentication: HubSpot v3 signatures made by the SDK', () => {
   });
 
   it('rejects a stale timestamp with 401, not 500', async () => {
-    const headers = v3Headers({ secret: SECRET, method: 'GET', url: `${BASE}${url}`, timestamp: Date.now() - 10 * 60_000 });
+    const headers = v3Headers({
+      secret: SECRET,
+      method: 'GET',
+      url: `${BASE}${url}`,
+      timestamp: Date.now() - 10 * 60_000,
+    });
     const res = await request(h.app).get(url).set(headers);
     expect(res.status).toBe(401);
     expect(res.body.error).toMatch(/5-minute window/);
@@ -73,7 +83,12 @@ describe('API authentication: HubSpot v3 signatures made by the SDK', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/campaigns', '/campaigns/{id}', '/contacts/{contactId}/dialer', '/calls/{attemptId}/wrap-up']),
+      expect.arrayContaining([
+        '/campaigns',
+        '/campaigns/{id}',
+        '/contacts/{contactId}/dialer',
+        '/calls/{attemptId}/wrap-up',
+      ]),
     );
     // the campaign settings schema's fields come from zod, not from a hand-written document
     const settings = res.body.components.schemas.CampaignSettings;

@@ -38,7 +38,15 @@ describe('campaign routes (memory store)', () => {
     const list = await call(h.app, 'GET', '/campaigns', REP);
     expect(list.status).toBe(200);
     expect(list.body.campaigns).toEqual([
-      expect.objectContaining({ id: c.id, name: 'Reminders', status: 'draft', mode: 'message', answered: 0, notAnswered: 0, total: 0 }),
+      expect.objectContaining({
+        id: c.id,
+        name: 'Reminders',
+        status: 'draft',
+        mode: 'message',
+        answered: 0,
+        notAnswered: 0,
+        total: 0,
+      }),
     ]);
 
     const read = await call(h.app, 'GET', `/campaigns/${c.id}`, REP);
@@ -75,9 +83,15 @@ describe('campaign routes (memory store)', () => {
 
     expect((await call(h.app, 'POST', `/campaigns/${c.id}/actions/resume`, MANAGER)).status).toBe(409);
     expect((await call(h.app, 'DELETE', `/campaigns/${c.id}`, MANAGER)).status).toBe(409);
-    expect((await call(h.app, 'POST', `/campaigns/${c.id}/actions/pause`, MANAGER)).body.campaign.status).toBe('paused');
-    expect((await call(h.app, 'POST', `/campaigns/${c.id}/actions/stop`, MANAGER)).body.campaign.status).toBe('completed');
-    expect((await call(h.app, 'POST', `/campaigns/${c.id}/actions/restart`, MANAGER)).body.campaign.status).toBe('active');
+    expect(
+      (await call(h.app, 'POST', `/campaigns/${c.id}/actions/pause`, MANAGER)).body.campaign.status,
+    ).toBe('paused');
+    expect((await call(h.app, 'POST', `/campaigns/${c.id}/actions/stop`, MANAGER)).body.campaign.status).toBe(
+      'completed',
+    );
+    expect(
+      (await call(h.app, 'POST', `/campaigns/${c.id}/actions/restart`, MANAGER)).body.campaign.status,
+    ).toBe('active');
     expect((await call(h.app, 'POST', `/campaigns/${c.id}/actions/explode`, MANAGER)).status).toBe(404);
   });
 
@@ -92,7 +106,9 @@ describe('campaign routes (memory store)', () => {
   it('schedules a start in the future; a past start is a 409 and leaves the settings alone', async () => {
     const c = await created();
     await enrollDirect(c.id, ['+12125550101']);
-    const past = await call(h.app, 'POST', `/campaigns/${c.id}/schedule`, MANAGER, { startAt: h.clock.now() - HOUR });
+    const past = await call(h.app, 'POST', `/campaigns/${c.id}/schedule`, MANAGER, {
+      startAt: h.clock.now() - HOUR,
+    });
     expect(past.status).toBe(409);
     expect((await h.campaigns.get(MANAGER.portalId, c.id)).settings.startAt).toBeUndefined();
     const startAt = h.clock.now() + 2 * HOUR;
@@ -117,7 +133,14 @@ describe('campaign routes (memory store)', () => {
     expect(res.body.job).toMatchObject({ status: 'running', processed: 0 });
     await Promise.all(h.lists.running);
     const job = await call(h.app, 'GET', `/campaigns/${c.id}/enrollments/${res.body.job.id}`, REP);
-    expect(job.body.job).toEqual({ id: res.body.job.id, status: 'completed', processed: 4, enrolled: 2, skipped: 2, total: 4 });
+    expect(job.body.job).toEqual({
+      id: res.body.job.id,
+      status: 'completed',
+      processed: 4,
+      enrolled: 2,
+      skipped: 2,
+      total: 4,
+    });
     expect((await call(h.app, 'GET', `/campaigns/${c.id}/enrollments/jnope`, REP)).status).toBe(404);
   });
 
@@ -132,7 +155,14 @@ describe('campaign routes (memory store)', () => {
     for (let i = 0; i < 3; i++) await dialOnce(other.id, 'fl');
     const res = await call(h.app, 'GET', `/campaigns/${c.id}/compliance-preview`, MANAGER);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ total: 4, callable: 1, invalid: 1, doNotCall: 1, atDailyCap: 1, noCallableTime: 0 });
+    expect(res.body).toMatchObject({
+      total: 4,
+      callable: 1,
+      invalid: 1,
+      doNotCall: 1,
+      atDailyCap: 1,
+      noCallableTime: 0,
+    });
     expect(res.body.summary).toBe(
       '1 of 4 contacts can be called; 1 invalid number, 1 Do-Not-Call, 1 Florida number already at 3 calls today',
     );
@@ -167,12 +197,27 @@ describe('campaign routes (memory store)', () => {
   /** One finished no-answer attempt of a contact in a message campaign, through the engine. */
   async function dialOnce(campaignId: string, contactId: string) {
     const lead = await store.getLead(MANAGER.portalId, campaignId, contactId);
-    await store.updateLead(MANAGER.portalId, campaignId, contactId, lead!.rev, { ...lead!.progress, state: 'queued' }, h.clock.now());
+    await store.updateLead(
+      MANAGER.portalId,
+      campaignId,
+      contactId,
+      lead!.rev,
+      { ...lead!.progress, state: 'queued' },
+      h.clock.now(),
+    );
     const record = await h.campaigns.get(MANAGER.portalId, campaignId);
-    if (record.status !== 'active') await h.campaigns.act(MANAGER.portalId, campaignId, record.status === 'paused' ? 'resume' : 'start');
+    if (record.status !== 'active')
+      await h.campaigns.act(MANAGER.portalId, campaignId, record.status === 'paused' ? 'resume' : 'start');
     await h.engine.pass(MANAGER.portalId);
     const dial = h.telephony.dials.at(-1)!;
-    await h.engine.handleCallEvent({ type: 'status', attemptId: dial.attemptId, providerCallId: `CA-${dial.attemptId}`, status: 'no-answer', sequence: 1, at: h.clock.now() });
+    await h.engine.handleCallEvent({
+      type: 'status',
+      attemptId: dial.attemptId,
+      providerCallId: `CA-${dial.attemptId}`,
+      status: 'no-answer',
+      sequence: 1,
+      at: h.clock.now(),
+    });
     await h.campaigns.act(MANAGER.portalId, campaignId, 'pause');
     h.clock.advance(40 * 60_000);
   }

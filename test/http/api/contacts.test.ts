@@ -32,8 +32,20 @@ describe('contact, call, agent and account routes (memory store)', () => {
     expect(res.body.contact).toEqual({ id: 'k1', name: 'Ada Lovelace' });
     const [ny, sf, bad] = res.body.numbers;
     // Monday 14:00 in New York, 11:00 in San Francisco
-    expect(ny).toMatchObject({ field: 'phone', e164: '+12125550101', valid: true, zone: 'America/New_York', localTime: 'Mon 14:00', callableNow: true });
-    expect(sf).toMatchObject({ e164: '+14155550102', zone: 'America/Los_Angeles', localTime: 'Mon 11:00', callableNow: true });
+    expect(ny).toMatchObject({
+      field: 'phone',
+      e164: '+12125550101',
+      valid: true,
+      zone: 'America/New_York',
+      localTime: 'Mon 14:00',
+      callableNow: true,
+    });
+    expect(sf).toMatchObject({
+      e164: '+14155550102',
+      zone: 'America/Los_Angeles',
+      localTime: 'Mon 11:00',
+      callableNow: true,
+    });
     expect(bad).toMatchObject({ valid: false, e164: null, callableNow: false });
     expect(bad.invalidReason).toBeDefined();
     expect(res.body).toMatchObject({ enrollments: [], history: [], activeCall: null });
@@ -54,9 +66,18 @@ describe('contact, call, agent and account routes (memory store)', () => {
     await h.campaigns.addDoNotCall(MANAGER.portalId, ['+14155550102']);
     const res = await call(h.app, 'GET', '/contacts/k1/dialer', REP);
     expect(res.body.enrollments).toEqual([
-      { campaignId: c.id, campaignName: 'Spring', state: 'queued', nextAttemptAt: expect.any(Number), attempts: 0 },
+      {
+        campaignId: c.id,
+        campaignName: 'Spring',
+        state: 'queued',
+        nextAttemptAt: expect.any(Number),
+        attempts: 0,
+      },
     ]);
-    expect(res.body.numbers[1]).toMatchObject({ callableNow: false, why: 'the number is on the Do-Not-Call list' });
+    expect(res.body.numbers[1]).toMatchObject({
+      callableNow: false,
+      why: 'the number is on the Do-Not-Call list',
+    });
     expect((await call(h.app, 'GET', '/contacts/nobody/dialer', REP)).status).toBe(404);
   });
 
@@ -68,13 +89,25 @@ describe('contact, call, agent and account routes (memory store)', () => {
     const { attemptId } = placed.body;
     expect(h.telephony.dials.at(-1)).toMatchObject({ attemptId, to: REP_PHONE });
 
-    expect((await call(h.app, 'GET', `/calls/${attemptId}`, REP)).body).toEqual({ attemptId, contactId: 'k1', status: 'ringing-rep' });
+    expect((await call(h.app, 'GET', `/calls/${attemptId}`, REP)).body).toEqual({
+      attemptId,
+      contactId: 'k1',
+      status: 'ringing-rep',
+    });
     const view = await call(h.app, 'GET', '/contacts/k1/dialer', REP);
     expect(view.body.activeCall).toEqual({ attemptId, status: 'ringing-rep' });
     expect(view.body.numbers[0]).toMatchObject({ callableNow: false, why: 'a call to this contact is live' });
 
     const event = (status: string, sequence: number, extra = {}) =>
-      h.engine.handleCallEvent({ type: 'status', attemptId, providerCallId: 'CA1', status, sequence, at: h.clock.now(), ...extra } as never);
+      h.engine.handleCallEvent({
+        type: 'status',
+        attemptId,
+        providerCallId: 'CA1',
+        status,
+        sequence,
+        at: h.clock.now(),
+        ...extra,
+      } as never);
     await event('in-progress', 1);
     expect((await call(h.app, 'GET', `/calls/${attemptId}`, REP)).body.status).toBe('in-progress');
     await event('completed', 2, { durationSec: 42 });
@@ -87,7 +120,9 @@ describe('contact, call, agent and account routes (memory store)', () => {
     });
 
     const dispositions = await call(h.app, 'GET', '/dispositions', REP);
-    expect(dispositions.body.dispositions).toEqual(expect.arrayContaining([{ id: 'CONNECTED', label: 'Connected' }]));
+    expect(dispositions.body.dispositions).toEqual(
+      expect.arrayContaining([{ id: 'CONNECTED', label: 'Connected' }]),
+    );
     const wrap = { disposition: 'CONNECTED', notes: 'wants a demo' };
     expect((await call(h.app, 'POST', `/calls/${attemptId}/wrap-up`, REP, wrap)).status).toBe(204);
     expect((await call(h.app, 'POST', `/calls/${attemptId}/wrap-up`, REP, wrap)).status).toBe(204);
@@ -96,7 +131,15 @@ describe('contact, call, agent and account routes (memory store)', () => {
 
     const history = (await call(h.app, 'GET', '/contacts/k1/dialer', REP)).body.history;
     expect(history).toEqual([
-      { attemptId, campaignId: 'manual', at: expect.any(Number), outcome: 'completed', disposition: 'CONNECTED', durationSec: 42, notes: 'wants a demo' },
+      {
+        attemptId,
+        campaignId: 'manual',
+        at: expect.any(Number),
+        outcome: 'completed',
+        disposition: 'CONNECTED',
+        durationSec: 42,
+        notes: 'wants a demo',
+      },
     ]);
   });
 
@@ -114,7 +157,9 @@ describe('contact, call, agent and account routes (memory store)', () => {
     expect(h.telephony.dials).toHaveLength(0);
 
     const placed = await call(h.app, 'POST', '/contacts/k1/calls', REP, { number: 'mobilephone' });
-    const wrap = await call(h.app, 'POST', `/calls/${placed.body.attemptId}/wrap-up`, REP, { disposition: 'MAYBE' });
+    const wrap = await call(h.app, 'POST', `/calls/${placed.body.attemptId}/wrap-up`, REP, {
+      disposition: 'MAYBE',
+    });
     expect(wrap.status).toBe(400);
     expect(wrap.body.details[0].path).toBe('disposition');
   });
@@ -141,14 +186,20 @@ describe('contact, call, agent and account routes (memory store)', () => {
   });
 
   it('agent presence: offline by default, then available for named campaigns of the portal only', async () => {
-    expect((await call(h.app, 'GET', '/agents/me', REP)).body.agent).toEqual({ userId: '2', status: 'offline', campaignIds: [] });
+    expect((await call(h.app, 'GET', '/agents/me', REP)).body.agent).toEqual({
+      userId: '2',
+      status: 'offline',
+      campaignIds: [],
+    });
     const c = (await call(h.app, 'POST', '/campaigns', MANAGER, campaignBody())).body.campaign;
     const res = await call(h.app, 'PUT', '/agents/me', REP, { status: 'available', campaignIds: [c.id] });
     expect(res.body.agent).toEqual({ userId: '2', status: 'available', campaignIds: [c.id] });
     expect(await store.availableAgents(MANAGER.portalId, c.id)).toBe(1);
     await call(h.app, 'PUT', '/agents/me', REP, { status: 'away' });
     expect(await store.availableAgents(MANAGER.portalId, c.id)).toBe(0);
-    expect((await call(h.app, 'PUT', '/agents/me', REP, { status: 'available', campaignIds: ['cnope'] })).status).toBe(404);
+    expect(
+      (await call(h.app, 'PUT', '/agents/me', REP, { status: 'available', campaignIds: ['cnope'] })).status,
+    ).toBe(404);
   });
 
   it('account settings: anyone reads, managers change, and the change reaches the engine', async () => {

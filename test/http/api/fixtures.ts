@@ -30,7 +30,11 @@ export const REP_PHONE = '+12125557777';
 /** Zones by area code: 212 New York, 305 Florida (Miami), anything else New York. */
 export const zonesByAreaCode = {
   candidateZones: async (e164: string) =>
-    e164.startsWith('+1305') ? ['America/New_York'] : e164.startsWith('+1415') ? ['America/Los_Angeles'] : ['America/New_York'],
+    e164.startsWith('+1305')
+      ? ['America/New_York']
+      : e164.startsWith('+1415')
+        ? ['America/Los_Angeles']
+        : ['America/New_York'],
 };
 
 export interface ApiHarness {
@@ -48,7 +52,10 @@ export interface ApiHarness {
   lists: CrmListEnrollment;
 }
 
-export function apiHarness(store: Store, options: { roles?: RoleDirectory; clock?: ManualClock } = {}): ApiHarness {
+export function apiHarness(
+  store: Store,
+  options: { roles?: RoleDirectory; clock?: ManualClock } = {},
+): ApiHarness {
   const clock = options.clock ?? new ManualClock(MONDAY_2PM_NY);
   const accounts = new MemoryAccountDefaults({ callerIds: [CALLER_ID] });
   const campaigns = new CampaignService({

@@ -45,12 +45,20 @@ async function portalWithData(h: ApiHarness, a: Who) {
   return { campaignId: campaign.id as string, contactId: 'k1', attemptId: placed.body.attemptId as string };
 }
 
-async function stateOf(h: ApiHarness, portalId: string, ids: { campaignId: string; contactId: string; attemptId: string }) {
+async function stateOf(
+  h: ApiHarness,
+  portalId: string,
+  ids: { campaignId: string; contactId: string; attemptId: string },
+) {
   const campaign = await h.store.getCampaign(portalId, ids.campaignId);
   const lead = await h.store.getLead(portalId, ids.campaignId, ids.contactId);
   const attempt = await h.store.getAttempt(portalId, ids.attemptId);
   return {
-    campaign: campaign && { status: campaign.status, version: campaign.version, name: campaign.settings.name },
+    campaign: campaign && {
+      status: campaign.status,
+      version: campaign.version,
+      name: campaign.settings.name,
+    },
     lead: lead && { state: lead.progress.state, dueAt: lead.dueAt },
     attempt: attempt && { state: attempt.state, wrapUp: attempt.wrapUp ?? null },
     dnc: await h.store.isDoNotCall(portalId, '+12125550101'),
@@ -86,8 +94,14 @@ describe('portal isolation (property, memory store)', () => {
             h.roles.set(pb, ub, { superAdmin: true, teamIds: [] });
             const ids = await portalWithData(h, a);
             const before = await stateOf(h, pa, ids);
-            const target = useRealIds ? ids : { campaignId: random.campaign, contactId: random.contact, attemptId: random.attempt };
-            for (const [method, path, body] of probes(target.campaignId, target.contactId, target.attemptId)) {
+            const target = useRealIds
+              ? ids
+              : { campaignId: random.campaign, contactId: random.contact, attemptId: random.attempt };
+            for (const [method, path, body] of probes(
+              target.campaignId,
+              target.contactId,
+              target.attemptId,
+            )) {
               const res = await call(h.app, method, path, b, body);
               // a random id may fail validation (400) but never reaches A's data, and never crashes
               expect(useRealIds ? [404] : [400, 404]).toContain(res.status);

@@ -40,21 +40,42 @@ describe('API over the Redis store', () => {
 
     const view = await call(h.app, 'GET', '/contacts/k1/dialer', REP);
     expect(view.status).toBe(200);
-    expect(view.body.enrollments.map((e: { campaignName: string }) => e.campaignName).sort()).toEqual(['One', 'Two']);
+    expect(view.body.enrollments.map((e: { campaignName: string }) => e.campaignName).sort()).toEqual([
+      'One',
+      'Two',
+    ]);
     expect(view.body.numbers.map((n: { callableNow: boolean }) => n.callableNow)).toEqual([true, true]);
 
     await call(h.app, 'PUT', '/agents/me', REP, { status: 'available', phone: REP_PHONE });
     const placed = await call(h.app, 'POST', '/contacts/k1/calls', REP, { number: 'mobilephone' });
     expect(placed.status).toBe(202);
     const { attemptId } = placed.body;
-    await h.engine.handleCallEvent({ type: 'status', attemptId, providerCallId: 'CA1', status: 'completed', sequence: 1, durationSec: 30, at: h.clock.now() });
-    expect((await call(h.app, 'GET', `/calls/${attemptId}`, REP)).body).toMatchObject({ status: 'completed', durationSec: 30 });
-    expect((await call(h.app, 'POST', `/calls/${attemptId}/wrap-up`, REP, { disposition: 'DO_NOT_CALL' })).status).toBe(204);
+    await h.engine.handleCallEvent({
+      type: 'status',
+      attemptId,
+      providerCallId: 'CA1',
+      status: 'completed',
+      sequence: 1,
+      durationSec: 30,
+      at: h.clock.now(),
+    });
+    expect((await call(h.app, 'GET', `/calls/${attemptId}`, REP)).body).toMatchObject({
+      status: 'completed',
+      durationSec: 30,
+    });
+    expect(
+      (await call(h.app, 'POST', `/calls/${attemptId}/wrap-up`, REP, { disposition: 'DO_NOT_CALL' })).status,
+    ).toBe(204);
 
     const after = await call(h.app, 'GET', '/contacts/k1/dialer', REP);
-    expect(after.body.numbers[1]).toMatchObject({ callableNow: false, why: 'the number is on the Do-Not-Call list' });
+    expect(after.body.numbers[1]).toMatchObject({
+      callableNow: false,
+      why: 'the number is on the Do-Not-Call list',
+    });
     expect(after.body.history[0]).toMatchObject({ attemptId, disposition: 'DO_NOT_CALL' });
     // another portal sees none of it
-    expect((await call(h.app, 'GET', '/contacts/k1/dialer', { portalId: '999', userId: '2' })).status).toBe(404);
+    expect((await call(h.app, 'GET', '/contacts/k1/dialer', { portalId: '999', userId: '2' })).status).toBe(
+      404,
+    );
   });
 });

@@ -87,7 +87,9 @@ describe('roles from HubSpot’s users API (nock), enforced server-side', () => 
     expect((await call(h.app, 'GET', '/account/settings', rep)).status).toBe(200);
     h.contacts.add(PORTAL, { id: 'k1', name: 'Ada', phones: [{ field: 'phone', raw: '+12125550101' }] });
     expect((await call(h.app, 'GET', '/contacts/k1/dialer', rep)).status).toBe(200);
-    expect((await call(h.app, 'PUT', '/agents/me', rep, { status: 'available', phone: '+12125557777' })).status).toBe(200);
+    expect(
+      (await call(h.app, 'PUT', '/agents/me', rep, { status: 'available', phone: '+12125557777' })).status,
+    ).toBe(200);
     expect((await call(h.app, 'POST', '/contacts/k1/calls', rep, { number: 'phone' })).status).toBe(202);
     expect(nock.pendingMocks()).toEqual([]);
     expect(tokens).toEqual([]);
