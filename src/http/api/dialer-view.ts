@@ -37,6 +37,12 @@ const MANUAL_RULES = manualCampaignSettings('+15550000000', '+15550000001');
 
 const localLabel = (at: number, zone: string) => DateTime.fromMillis(at, { zone }).toFormat('ccc HH:mm');
 
+/** The contact's lead in the portal's manual-call campaign, which exists once the portal's first call was made. */
+async function manualLead(deps: ApiDeps, portalId: string, contactId: string): Promise<LeadView | null> {
+  if (!(await deps.store.getCampaign(portalId, MANUAL_CAMPAIGN_ID))) return null;
+  return deps.store.getLead(portalId, MANUAL_CAMPAIGN_ID, contactId);
+}
+
 export async function dialerView(deps: ApiDeps, portalId: string, contactId: string) {
   const now = deps.clock.now();
   const [contact, account, campaigns] = await Promise.all([
@@ -44,21 +50,29 @@ export async function dialerView(deps: ApiDeps, portalId: string, contactId: str
     deps.accounts.get(portalId),
     recentCampaigns(deps.store, portalId),
   ]);
-  const leads = await Promise.all(
-    campaigns.map(async (c) => ({
-      campaign: c,
-      lead: await deps.store.getLead(portalId, c.campaignId, contactId),
-    })),
-  );
+  // The campaign list may be half a second old; the manual campaign (reps' calls) is always read, so a call
+  // placed a moment ago shows as the active call on the very next poll.
+  const [leads, manual] = await Promise.all([
+    Promise.all(
+      campaigns
+        .filter((c) => c.campaignId !== MANUAL_CAMPAIGN_ID)
+        .map(async (c) => ({
+          campaign: c,
+          lead: await deps.store.getLead(portalId, c.campaignId, contactId),
+        })),
+    ),
+    manualLead(deps, portalId, contactId),
+  ]);
   const enrolled = leads.filter((l): l is { campaign: CampaignRecord; lead: LeadView } => l.lead !== null);
-  if (!contact && enrolled.length === 0) throw notFound('contact');
+  const withManual = manual ? [...enrolled, { campaignId: MANUAL_CAMPAIGN_ID, lead: manual }] : enrolled;
+  if (!contact && withManual.length === 0) throw notFound('contact');
 
   const attempts = await Promise.all(
-    enrolled
+    withManual
       .filter((l) => l.lead.progress.attemptId !== undefined)
       .map((l) => deps.store.getAttempt(portalId, l.lead.progress.attemptId!)),
   );
-  const live = enrolled.find((l) => l.lead.progress.state === 'dialing');
+  const live = withManual.find((l) => l.lead.progress.state === 'dialing');
   const liveAttempt = live ? attempts.find((a) => a?.attemptId === live.lead.progress.attemptId) : undefined;
 
   const phones = contact?.phones ?? [];
@@ -113,15 +127,13 @@ export async function dialerView(deps: ApiDeps, portalId: string, contactId: str
     };
   });
 
-  const enrollments = enrolled
-    .filter((l) => l.campaign.campaignId !== MANUAL_CAMPAIGN_ID)
-    .map(({ campaign, lead }) => ({
-      campaignId: campaign.campaignId,
-      campaignName: campaign.settings.name,
-      state: lead.progress.state,
-      nextAttemptAt: lead.dueAt,
-      attempts: lead.progress.attempts,
-    }));
+  const enrollments = enrolled.map(({ campaign, lead }) => ({
+    campaignId: campaign.campaignId,
+    campaignName: campaign.settings.name,
+    state: lead.progress.state,
+    nextAttemptAt: lead.dueAt,
+    attempts: lead.progress.attempts,
+  }));
 
   const history = attempts
     .filter((a) => a !== null)
