@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import { MemoryStore } from '../../../src/engine/store/memory-store.js';
+import { applyEvent, emptySnapshot } from '../../../src/http/monitor/snapshot.js';
 import { MANAGER, REP, apiHarness, call, campaignBody, grantManager } from './fixtures.js';
 import type { ApiHarness } from './fixtures.js';
 
@@ -192,6 +193,49 @@ describe('campaign routes (memory store)', () => {
       pace: { configuredCps: 1, measuredCps: 0 },
       etaMinutes: null,
     });
+  });
+
+  it('counts answered and total calls, active calls, answer rate and pace from the monitor snapshot', async () => {
+    const body = { ...campaignBody('Fast'), pace: { callsPerSecond: 10, maxConcurrentCalls: 10 } };
+    const c = (await call(h.app, 'POST', '/campaigns', MANAGER, body)).body.campaign;
+    await enrollDirect(c.id, ['+12125550101', '+12125550102']);
+    await call(h.app, 'POST', `/campaigns/${c.id}/actions/start`, MANAGER);
+    await h.engine.pass(MANAGER.portalId);
+    h.clock.advance(200); // 10 calls/s: the second call's slot
+    await h.engine.pass(MANAGER.portalId);
+    const [first, second] = h.telephony.dials;
+    expect(second).toBeDefined();
+    await h.engine.handleCallEvent({
+      type: 'status',
+      attemptId: first!.attemptId,
+      providerCallId: 'CA1',
+      status: 'completed',
+      sequence: 1,
+      durationSec: 30,
+      at: h.clock.now(),
+    });
+    const events = await store.tail(MANAGER.portalId, '0', { count: 1000, blockMs: 0 });
+    const snapshot = events.reduce(applyEvent, emptySnapshot(MANAGER.portalId));
+    h.deps.activity = () => snapshot;
+
+    const list = await call(h.app, 'GET', '/campaigns', REP);
+    expect(list.body.campaigns[0]).toMatchObject({ id: c.id, answered: 1, notAnswered: 1, total: 2 });
+    const live = await call(h.app, 'GET', `/campaigns/${c.id}/live`, REP);
+    expect(live.body).toMatchObject({
+      status: 'active',
+      answerRate: 0.5,
+      pace: { configuredCps: 10, measuredCps: 0.2 },
+      activeCalls: [
+        {
+          attemptId: second!.attemptId,
+          contactId: expect.any(String),
+          toMasked: expect.stringMatching(/^\+1212•••01\d\d$/),
+          state: 'initiated',
+          since: expect.any(Number),
+        },
+      ],
+    });
+    expect(live.body.counts).toMatchObject({ reached: 1, dialing: 1 });
   });
 
   /** One finished no-answer attempt of a contact in a message campaign, through the engine. */
