@@ -33,6 +33,16 @@ import { hubspotIdentityProvider } from '../http/auth/hubspot-identity.js';
 import type { IdentityProvider } from '../http/auth/hubspot-identity.js';
 import { createMonitorSignIn } from '../http/auth/router.js';
 import { createWebhookServer } from '../http/server-timeouts.js';
+import { createApiRouter, createOpenApiRouter } from '../http/api/index.js';
+import {
+  CrmListEnrollment,
+  LocalCrmContactDirectory,
+  MemoryAccountDefaults,
+  MemoryAgentPresence,
+  StaticDispositions,
+} from '../http/api/local-adapters.js';
+import { HubSpotRoleDirectory, StaticRoleDirectory } from '../http/api/roles.js';
+import type { RoleDirectory } from '../http/api/roles.js';
 import { createLiveSnapshot } from '../http/monitor/live-snapshot.js';
 import type { CampaignInfo, LiveSnapshot } from '../http/monitor/live-snapshot.js';
 import { createMetricsObserver } from '../observability/engine-observer.js';
@@ -79,6 +89,8 @@ export interface ComposeOverrides {
   drainTimeoutMs?: number;
   /** Monitor sign-in identity (tests); HubSpot OAuth from the environment by default. */
   signInProvider?: IdentityProvider;
+  /** Who may manage campaigns (default: HubSpot's users API with HUBSPOT_ACCESS_TOKEN, else nobody). */
+  roles?: RoleDirectory;
 }
 
 export interface Backend {
@@ -172,11 +184,19 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     timeZone: env.ACCOUNT_TIME_ZONE,
     defaultRegion: env.DEFAULT_REGION,
   });
+  // the settings page edits these per portal (in process for now); the engine reads them on every decision
+  const accountDefaults = new MemoryAccountDefaults(account);
   const limits: EngineLimits = {
     account: { callsPerSecond: env.ACCOUNT_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
     callerId: { callsPerSecond: env.CALLER_ID_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
   };
-  const campaigns = new CampaignService({ store, clock, zones, random, account: () => account });
+  const campaigns = new CampaignService({
+    store,
+    clock,
+    zones,
+    random,
+    account: (p) => accountDefaults.settingsOf(p),
+  });
 
   // The engine is the carrier's event sink, and the carrier is the engine's telephony: bind late.
   let engine: Engine | null = null;
@@ -279,6 +299,41 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     );
   }
   if (hubspot) routers.push(...hubspot.routers);
+  routers.push({ path: '/api/openapi.json', router: createOpenApiRouter() });
+  if (env.HUBSPOT_CLIENT_SECRET && env.PUBLIC_BASE_URL) {
+    const token = env.HUBSPOT_ACCESS_TOKEN;
+    const api = createApiRouter({
+      clientSecret: env.HUBSPOT_CLIENT_SECRET,
+      publicBaseUrl: env.PUBLIC_BASE_URL,
+      store,
+      campaigns,
+      engine,
+      clock,
+      zones,
+      roles:
+        overrides.roles ??
+        (token ? new HubSpotRoleDirectory({ accessToken: async () => token }) : new StaticRoleDirectory()),
+      accounts: accountDefaults,
+      contacts: new LocalCrmContactDirectory(portalId, localCrm ?? hubspot!.crmFor(portalId)),
+      lists: new CrmListEnrollment({
+        crmOf: (p) => (p === portalId ? crm : null),
+        campaigns,
+        onError: (err) => logger.error({ err }, 'list enrollment failed'),
+      }),
+      agents: new MemoryAgentPresence(),
+      dispositions: new StaticDispositions(),
+      accountStatus: async () => ({
+        twilio: twilioTelephony
+          ? { connected: true, detail: 'Twilio account configured' }
+          : { connected: false, detail: 'simulated carrier (TELEPHONY=simulator)' },
+        hubspot: { connected: env.CRM === 'hubspot' },
+      }),
+      activity: (p) => (p === portalId ? live.snapshot() : undefined),
+      logger,
+    });
+    // hubspotSigned reads the raw body itself: the signature covers the exact bytes
+    routers.push({ path: '/api/v1', router: api, body: 'none' });
+  }
 
   const app = createApp({
     logger,

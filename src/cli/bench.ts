@@ -27,6 +27,7 @@ import type { RedisClient, RedisConnection } from '../engine/store/redis/connect
 import { hubspotBench } from '../crm/hubspot/bench.js';
 import type { EnrollRow } from '../engine/store/store.js';
 import { surfaceSection } from './bench-surface.js';
+import { apiSection } from './bench-api.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PORTAL = '555';
@@ -305,7 +306,7 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
 }
 
 const only = new Set(
-  (process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive,surface,hubspot').split(','),
+  (process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive,surface,hubspot,api').split(','),
 );
 
 async function main() {
@@ -330,6 +331,7 @@ async function main() {
   if (only.has('surface')) await surfaceSection(results);
   // HubSpot adapter against a nock'd portal (see src/crm/hubspot/bench.ts: throttled part on virtual time).
   if (only.has('hubspot')) Object.assign(results, await hubspotBench(REDIS_URL));
+  if (only.has('api')) await apiSection(results, clock, REDIS_URL);
   results.bench_seconds = (Date.now() - t0) / 1000;
   const rounded = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v * 100) / 100]));
   console.table(rounded);
@@ -364,6 +366,8 @@ async function main() {
     ],
     ['hubspot_max_requests_per_10s <= 100', rounded.hubspot_max_requests_per_10s, (v: number) => v <= 100],
     ['hubspot_writeback_lag_p99_ms < 2000', rounded.hubspot_writeback_lag_p99_ms, (v: number) => v < 2000],
+    ['api_dialer_view_p99_ms < 50', rounded.api_dialer_view_p99_ms, (v: number) => v < 50],
+    ['compliance_preview_10k_ms < 1000', rounded.compliance_preview_10k_ms, (v: number) => v < 1000],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);

@@ -56,6 +56,12 @@ export class LocalSampleCrm implements Crm {
     this.options.rateLimit = rateLimit;
   }
 
+  /** One contact by id (the dialer card's view), or null. */
+  async getContact(contactId: string): Promise<CrmContact | null> {
+    const contact = this.state.contacts[contactId];
+    return contact ? { ...contact } : null;
+  }
+
   async listContacts(listId: string, cursor?: string): Promise<ContactPage> {
     const ids = this.state.lists[listId];
     if (!ids) throw new Error(`list ${listId} does not exist`);

@@ -29,6 +29,20 @@ export class EngineInputError extends Error {
   }
 }
 
+/** The campaign changed since the version the editor read: reload before saving again. */
+export class VersionConflictError extends EngineInputError {
+  constructor(
+    readonly campaignId: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(
+      `campaign ${campaignId} changed since version ${expected} (now ${actual}): reload it and try again`,
+    );
+    this.name = 'VersionConflictError';
+  }
+}
+
 export const EnrollRowSchema = z.object({
   contactId: z.string().trim().min(1, 'contactId is required').max(100),
   phone: z.string().max(100).optional().default(''),
@@ -132,12 +146,23 @@ export class CampaignService {
     return record;
   }
 
-  /** Settings change only while editable; a pace change is the exception: it applies live, within a second. */
-  async updateSettings(portalId: string, campaignId: string, input: unknown): Promise<CampaignRecord> {
+  /**
+   * Settings change only while editable; a pace change is the exception: it applies live, within a second.
+   * With `expectVersion`, a campaign changed since that version is refused (VersionConflictError), not merged.
+   */
+  async updateSettings(
+    portalId: string,
+    campaignId: string,
+    input: unknown,
+    expectVersion?: number,
+  ): Promise<CampaignRecord> {
     const parsed = CampaignSettingsSchema.safeParse(input);
     if (!parsed.success)
       throw new EngineInputError(`invalid campaign settings: ${describeZodError(parsed.error)}`);
     return this.mutate(portalId, campaignId, (record) => {
+      if (expectVersion !== undefined && record.version !== expectVersion) {
+        throw new VersionConflictError(campaignId, expectVersion, record.version);
+      }
       if (!isEditable(record.status)) {
         throw new EngineInputError(`cannot edit a ${record.status} campaign: pause it first`);
       }

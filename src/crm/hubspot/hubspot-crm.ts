@@ -2,7 +2,7 @@
  * The `Crm` port on HubSpot, one instance per portal (`HubSpotCrmDirectory.crmFor(portalId)`): list pages,
  * exactly-once call logging (call-log.ts), wrap-up updates and the DNC / wrong-number contact flags.
  */
-import type { CallRecord, CallRecordPatch, ContactPage, Crm } from '../crm.js';
+import type { CallRecord, CallRecordPatch, ContactPage, Crm, CrmContact } from '../crm.js';
 import type { CallLogger } from './call-log.js';
 import { DEFAULT_PHONE_FIELDS, contactReadProperties, toCrmContact } from './contacts.js';
 import type { HubSpotGateway } from './gateway.js';
@@ -31,6 +31,18 @@ export class HubSpotCrm implements Crm {
       contacts: records.map((r) => toCrmContact(r.id, r.properties)),
       ...(page.next ? { next: page.next } : {}),
     };
+  }
+
+  /** One contact with the properties the dialer needs (a rep's card: interactive priority); null if gone. */
+  async getContact(contactId: string): Promise<CrmContact | null> {
+    const [record] = await readContacts(
+      this.gateway,
+      this.portalId,
+      [contactId],
+      contactReadProperties(DEFAULT_PHONE_FIELDS),
+      'interactive',
+    );
+    return record ? toCrmContact(record.id, record.properties) : null;
   }
 
   async recordCall(record: CallRecord): Promise<{ id: string }> {
