@@ -270,6 +270,8 @@ export class CallOutcomes {
         ...(progress?.providerCallId || attempt.providerCallId
           ? { providerCallId: progress?.providerCallId || attempt.providerCallId }
           : {}),
+        // the carrier refused the dial outright: no call took place
+        ...(why === 'dial-error' ? { placed: false as const } : {}),
         ...(state === 'dnc' ? { doNotCall: true } : {}),
         ...(wrapUp?.wrongNumber || classification.category === 'WRONG_NUMBER' ? { wrongNumber: true } : {}),
         ...(wrapUp?.notes ? { notes: wrapUp.notes } : {}),
