@@ -45,6 +45,18 @@ function sameProgress(a: CallProgress, b: CallProgress): boolean {
 const isLikelyInvalid = (c: Classification) =>
   c.category === 'LIKELY_INVALID' || c.category === 'LIKELY_INVALID_REPEATED';
 
+/**
+ * Whether an event is about the attempt's own call: its CallSid is the one the carrier gave the dial (or, before
+ * that reply is recorded, the one its first callbacks carried). A callback under the attempt's id with another
+ * call's SID (misrouted, replayed from another account, forged) is ignored: it must not finish or change the
+ * attempt. Events the engine makes itself carry no call id and always count.
+ */
+function isOwnCall(attempt: AttemptRecord, progress: CallProgress, event: CallEvent): boolean {
+  if (!event.providerCallId) return true;
+  const own = attempt.providerCallId || progress.providerCallId;
+  return !own || own === event.providerCallId;
+}
+
 /** The classification of an attempt's result; no final status at all is a technical error ("lost"). */
 export function classifyAttempt(
   settings: CampaignSettings,
@@ -84,11 +96,12 @@ export class CallOutcomes {
     for (;;) {
       const attempt = await this.ctx.store.getAttempt(portalId, event.attemptId);
       if (!attempt) return;
+      const before: CallProgress = attempt.progress ? JSON.parse(attempt.progress) : initialProgress();
+      if (!isOwnCall(attempt, before, event)) return;
       if (attempt.state === 'finished') {
         await this.correctLostAttempt(attempt, event);
         return;
       }
-      const before: CallProgress = attempt.progress ? JSON.parse(attempt.progress) : initialProgress();
       const after = foldCallEvent(before, event);
       const now = this.ctx.clock.now();
       const changed = !sameProgress(before, after);
@@ -257,6 +270,8 @@ export class CallOutcomes {
         ...(progress?.providerCallId || attempt.providerCallId
           ? { providerCallId: progress?.providerCallId || attempt.providerCallId }
           : {}),
+        // the carrier refused the dial outright: no call took place
+        ...(why === 'dial-error' ? { placed: false as const } : {}),
         ...(state === 'dnc' ? { doNotCall: true } : {}),
         ...(wrapUp?.wrongNumber || classification.category === 'WRONG_NUMBER' ? { wrongNumber: true } : {}),
         ...(wrapUp?.notes ? { notes: wrapUp.notes } : {}),

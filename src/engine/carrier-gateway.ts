@@ -107,12 +107,15 @@ export class CarrierGateway {
       if (!lead) return;
       const prior = current.priorLead ? decodeProgress(current.priorLead) : null;
       const restored: LeadProgress = prior ?? { ...lead.progress, state: 'queued' };
+      const next = FINAL_LEAD_STATES.includes(restored.state)
+        ? { ...restored, state: 'retrying' as const }
+        : restored;
       const now = clock.now();
       const result = await store.finishAttempt({
         portalId,
         attemptId: current.attemptId,
         now,
-        lead: FINAL_LEAD_STATES.includes(restored.state) ? { ...restored, state: 'retrying' } : restored,
+        lead: next,
         nextAt: now,
         events: [
           {
@@ -122,6 +125,26 @@ export class CarrierGateway {
             attemptId: current.attemptId,
             contactId: current.contactId,
             status: 'canceled',
+            at: now,
+          },
+          // Closes the attempt.started the claim wrote (no phantom live call); `placed: false` keeps it out
+          // of the CRM's call records.
+          {
+            type: 'attempt.finished',
+            portalId,
+            campaignId,
+            campaignName: campaign.settings.name,
+            attemptId: current.attemptId,
+            contactId: current.contactId,
+            to: current.to,
+            from: current.from,
+            startedAt: current.dialRequestedAt ?? current.claimedAt,
+            durationSec: 0,
+            disposition: 'FAILED',
+            outcomeLabel: 'Not dialed (its time to dial passed before it was sent); requeued',
+            nextState: next.state,
+            nextAt: now,
+            placed: false,
             at: now,
           },
         ],

@@ -90,6 +90,11 @@ export type EngineEvent =
       localHour?: number;
       recordingUrl?: string;
       providerCallId?: string;
+      /**
+       * False when the carrier never placed a call for this attempt (refused it, or it was never sent): the
+       * attempt is closed, but no call happened, so it must not be recorded as a call in the CRM.
+       */
+      placed?: false;
       /** Set when a rep's wrap-up or the call flagged the contact. */
       doNotCall?: boolean;
       wrongNumber?: boolean;

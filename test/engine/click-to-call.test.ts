@@ -49,7 +49,7 @@ describe('Engine.clickToCall (memory store, manual clock)', () => {
     ({
       type: 'status',
       attemptId,
-      providerCallId: 'CA-contact',
+      providerCallId: telephony.callIdOf(attemptId),
       status: s,
       sequence,
       at: clock.now(),

@@ -57,7 +57,7 @@ describe('Engine (memory store, manual clock)', () => {
     ({
       type: 'status',
       attemptId,
-      providerCallId: 'CA',
+      providerCallId: telephony.callIdOf(attemptId),
       status: s,
       sequence,
       at: clock.now(),
@@ -114,6 +114,29 @@ describe('Engine (memory store, manual clock)', () => {
       nextState: 'reached',
       localHour: 14,
     });
+  });
+
+  it("ignores a callback whose CallSid is not the attempt's own call (issue 9, defect 8)", async () => {
+    const campaignId = await startedCampaign(1);
+    await engine.pass(P);
+    await settle();
+    const a1 = telephony.dials[0]!.attemptId;
+    expect((await store.getAttempt(P, a1))!.providerCallId).toBe('CA1');
+    // a misrouted or forged callback: another call's SID under this attempt id
+    await engine.handleCallEvent({
+      ...status(a1, 'completed', 9, { durationSec: 42 }),
+      providerCallId: 'CA-other',
+    });
+    await engine.handleCallEvent({ ...status(a1, 'busy', 10), providerCallId: 'CA-other' });
+    expect((await store.getAttempt(P, a1))!.state).toBe('dialed');
+    expect((await store.getLead(P, campaignId, 'c0'))!.progress.state).toBe('dialing');
+    // the call's own callbacks still count
+    await engine.handleCallEvent(status(a1, 'completed', 3, { durationSec: 30 }));
+    expect((await store.getLead(P, campaignId, 'c0'))!.progress.state).toBe('reached');
+    const finished = (await store.tail(P, '0', { count: 100, blockMs: 0 })).filter(
+      (e) => e.type === 'attempt.finished',
+    );
+    expect(finished).toMatchObject([{ attemptId: a1, providerCallId: 'CA1', durationSec: 30 }]);
   });
 
   it('busy goes to retry with a new attempt id; a lost call is finalized by the reaper and never redialed', async () => {

@@ -93,7 +93,7 @@ function status(s: Setup, attemptId: string, st: string, sequence: number, extra
   return s.engine.handleCallEvent({
     type: 'status',
     attemptId,
-    providerCallId: 'CA1',
+    providerCallId: s.telephony.callIdOf(attemptId),
     status: st,
     sequence,
     at: s.clock.now(),

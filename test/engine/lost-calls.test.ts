@@ -186,7 +186,13 @@ describe('lost calls', () => {
     const lead = await store.getLead(P, campaignId, 'c0');
     expect(lead?.progress.attempts).toBe(0);
     expect(lead?.dueAt).not.toBeNull();
-    expect((await events()).some((e) => e.type === 'attempt.finished')).toBe(false);
+    // No phantom active call: the attempt.started the claim wrote is closed by an attempt.finished that says
+    // no call was placed (so the CRM does not record it as a call), and the lead is back in the queue.
+    const [started] = (await events()).filter((e) => e.type === 'attempt.started');
+    const finished = (await events()).filter((e) => e.type === 'attempt.finished');
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({ attemptId: started!.attemptId, placed: false, durationSec: 0 });
+    expect(finished[0]).not.toHaveProperty('providerCallId');
     // due again (another campaign's or this number's spacing rules may move it later, never earlier)
     clock.t = Math.max(clock.t, lead!.dueAt!);
     await engine.pass(P);
