@@ -226,7 +226,8 @@ export function startWriteback(options: WritebackOptions): Writeback {
     batchRecorded.clear();
     if (!crm.recordCalls) return;
     const fresh = batch.filter(
-      (e): e is FinishedEvent => e.type === 'attempt.finished' && !written.has(e.attemptId),
+      (e): e is FinishedEvent =>
+        e.type === 'attempt.finished' && e.placed !== false && !written.has(e.attemptId),
     );
     for (let i = 0; i < fresh.length; i += 100) {
       const chunk = fresh.slice(i, i + 100);
@@ -242,6 +243,11 @@ export function startWriteback(options: WritebackOptions): Writeback {
 
   async function handle(event: FinishedEvent): Promise<boolean> {
     if (written.has(event.attemptId)) return true;
+    // A dial that never reached the carrier is no call: nothing to log on the contact.
+    if (event.placed === false) {
+      remember(event.attemptId);
+      return true;
+    }
     if (!batchRecorded.has(event.attemptId)) {
       const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
       if (!recorded) return false;

@@ -164,6 +164,27 @@ describe('startWriteback', () => {
     expect(await metrics.registry.metrics()).toContain('autodial_writeback_lag_seconds_count 3');
   });
 
+  it('writes no call record for an attempt that never reached the carrier, and acks it', async () => {
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    await log.append(PORTAL, finished(1));
+    await log.append(PORTAL, finished(2, { placed: false, disposition: 'FAILED' } as Partial<EngineEvent>));
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w1',
+      clock,
+      logger,
+      blockMs: 5,
+    });
+    await until(() => wb.stats.written === 2, 'both handled');
+    await wb.stop();
+    expect(await pending()).toBe(0);
+    expect(crm.allCalls().map((c) => c.attemptId)).toEqual(['att-1']);
+  });
+
   it('writes once when the same event is delivered twice', async () => {
     const { log, pending } = eventStore();
     const crm = crmWithContacts();

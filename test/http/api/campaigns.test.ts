@@ -257,7 +257,7 @@ describe('campaign routes (memory store)', () => {
     await h.engine.handleCallEvent({
       type: 'status',
       attemptId: dial.attemptId,
-      providerCallId: `CA-${dial.attemptId}`,
+      providerCallId: h.telephony.callIdOf(dial.attemptId),
       status: 'no-answer',
       sequence: 1,
       at: h.clock.now(),

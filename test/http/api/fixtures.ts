@@ -19,7 +19,12 @@ import type { RoleDirectory } from '../../../src/http/api/roles.js';
 import { LocalSampleCrm } from '../../../src/crm/local-sample-crm.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
-import { MONDAY_2PM_NY, ManualClock, RecordingTelephony } from '../../engine/fixtures/harness.js';
+import {
+  MONDAY_2PM_NY,
+  ManualClock,
+  RecordingTelephony,
+  generousLimits,
+} from '../../engine/fixtures/harness.js';
 import { v3Headers } from '../hubspot/signing.js';
 
 export const SECRET = 'api-client-secret-0123456789';
@@ -66,7 +71,15 @@ export function apiHarness(
     account: (p) => accounts.settingsOf(p),
   });
   const telephony = new RecordingTelephony(clock);
-  const engine = new Engine({ store, telephony, clock, campaigns, zones: zonesByAreaCode, random: () => 0 });
+  const engine = new Engine({
+    store,
+    telephony,
+    clock,
+    campaigns,
+    zones: zonesByAreaCode,
+    random: () => 0,
+    limits: generousLimits,
+  });
   const roles = new StaticRoleDirectory();
   const contacts = new MemoryContactDirectory();
   const crm = new LocalSampleCrm({ pageSize: 50 });
@@ -95,7 +108,8 @@ export function apiHarness(
     metrics: createMetrics(),
     routers: [
       { path: '/api/openapi.json', router: createOpenApiRouter() },
-      { path: '/api/v1', router: createApiRouter(deps) },
+      // hubspotSigned reads the raw body itself: the signature covers the exact bytes
+      { path: '/api/v1', router: createApiRouter(deps), body: 'none' },
     ],
   });
   return { app, deps, clock, store, campaigns, engine, telephony, roles, contacts, accounts, crm, lists };
