@@ -658,6 +658,67 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('both stores answer alike (divergences found and fixed)', () => {
+      it('a lead not yet due whose number is live elsewhere is not-due, and its due time does not move', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125557001', dueAt: T0 }], [], T0);
+        const later = T0 + 3_600_000;
+        await store.enroll(portal, b, [{ contactId: 'y', e164: '+12125557001', dueAt: later }], [], T0);
+        expect((await claimFirst(a)).ok).toBe(true); // the number is now live in campaign a
+        const y = (await store.getLead(portal, b, 'y'))!;
+        const single = await store.claim(claimReq(b, 'y', y.rev));
+        expect(single).toEqual({ ok: false, reason: 'not-due' });
+        const batch = await dialBatch(b, 'y', T0);
+        expect(batch.granted).toEqual([]);
+        expect(batch.denied).toEqual([{ contactId: 'y', reason: 'not-due' }]);
+        expect((await store.getLead(portal, b, 'y'))!.dueAt).toBe(later);
+      });
+
+      it('markDialed after the finish: refused, the attempt stays finished and keeps the call id', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const granted = (await dialBatch(c, 'k0', T0)).granted[0]!;
+        expect(await finish(granted.attemptId, T0 + 1000)).toBe('finished');
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-late')).toBe(false);
+        const attempt = (await store.getAttempt(portal, granted.attemptId))!;
+        expect(attempt.state).toBe('finished');
+        expect(attempt.providerCallId).toBe('CA-late');
+      });
+
+      it('markDialed twice with the same call id answers true twice', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const granted = (await dialBatch(c, 'k0', T0)).granted[0]!;
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-1')).toBe(true);
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-1')).toBe(true);
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-2')).toBe(false);
+        expect((await store.getAttempt(portal, granted.attemptId))!.providerCallId).toBe('CA-1');
+      });
+    });
+
+    describe('batch-claim denials (the path auto-dial uses)', () => {
+      it('DNC and removed contacts are denied and leave the queue; a busy number is denied and moved back', async () => {
+        const c = await activeCampaign();
+        const other = await activeCampaign();
+        await enrollN(c, 3);
+        await store.enroll(portal, other, [{ contactId: 'o', e164: '+12125551002', dueAt: T0 }], [], T0);
+        await store.addDoNotCall(portal, ['+12125551000']); // k0's number
+        await store.removeContact(portal, 'k1');
+        expect((await claimFirst(other)).ok).toBe(true); // k2's number is live in the other campaign
+        const dnc = await dialBatch(c, 'k0', T0);
+        expect(dnc.denied).toEqual([{ contactId: 'k0', reason: 'dnc' }]);
+        const removed = await dialBatch(c, 'k1', T0);
+        expect(removed.denied).toEqual([{ contactId: 'k1', reason: 'removed' }]);
+        const busy = await dialBatch(c, 'k2', T0);
+        expect(busy.denied).toEqual([{ contactId: 'k2', reason: 'contact-busy' }]);
+        expect((await store.getLead(portal, c, 'k0'))!.progress.state).toBe('dnc');
+        expect((await store.getLead(portal, c, 'k1'))!.progress.state).toBe('removed');
+        expect((await store.getLead(portal, c, 'k0'))!.dueAt).toBeNull();
+        expect((await store.getLead(portal, c, 'k2'))!.dueAt).toBe(T0 + 30_000);
+      });
+    });
+
     describe('events', () => {
       it('appends, reads through a consumer group with ack, and redelivers a silent consumer’s entries', async () => {
         const ev = (n: number) => ({

@@ -365,11 +365,26 @@ export class MemoryStore implements Store {
     const earlier = p.attempts.get(req.attemptId);
     if (earlier) return { ok: true, attempt: clone(earlier) };
     if (c.status !== 'active') return { ok: false, reason: 'inactive' };
-    const dueAt = c.due.get(contactId);
-    if (dueAt === undefined || dueAt > now) return { ok: false, reason: 'not-due' };
+    // The checks in the Redis script's order, so both stores give the same answer to the same request.
     const raw = c.progress.get(contactId) ?? '';
     if (raw !== req.expectRev) return { ok: false, reason: 'changed' };
-    const { e164 } = decodeInfo(c.info.get(contactId)!);
+    const info = c.info.get(contactId);
+    if (info === undefined) return { ok: false, reason: 'changed' };
+    const { e164 } = decodeInfo(info);
+    const dueAt = c.due.get(contactId);
+    if (dueAt === undefined) return { ok: false, reason: 'not-due' };
+    if (dueAt > now) {
+      // As the Redis script answers a re-sent claim: a lead this claim moved back (busy number, number limit)
+      // answers the same again; any other lead not yet due is not due (its due time is never moved earlier).
+      const live = [`c:${contactId}`, `n:${e164}`].some((key) => (p.live.get(key)?.until ?? 0) > now);
+      if (live && dueAt === now + req.busyRetryMs) {
+        return { ok: false, reason: 'contact-busy', waitMs: req.busyRetryMs };
+      }
+      if (numberLogEarliest(p, e164, now, req.numberLimits) === dueAt) {
+        return { ok: false, reason: 'number-limit', waitMs: dueAt - now };
+      }
+      return { ok: false, reason: 'not-due' };
+    }
     const prior = decodeProgress(raw);
     const blocked: 'removed' | 'dnc' | null = p.removed.has(contactId)
       ? 'removed'
@@ -623,7 +638,13 @@ export class MemoryStore implements Store {
 
   async markDialed(portalId: string, attemptId: string, providerCallId: string) {
     const a = this.portal(portalId).attempts.get(attemptId);
-    if (!a || a.state !== 'dial-requested') return false;
+    if (!a) return false;
+    if (a.state === 'dialed' && a.providerCallId === providerCallId) return true; // this same call again
+    if (a.state !== 'dial-requested') {
+      // A fast final callback finished the attempt first: it keeps its state but learns its call id (as in Redis).
+      a.providerCallId ??= providerCallId;
+      return false;
+    }
     a.state = 'dialed';
     a.providerCallId = providerCallId;
     return true;

@@ -43,8 +43,9 @@ end
 local due = redis.call('ZSCORE', KEYS[2], contact)
 if not due then return { 'not-due' } end
 if tonumber(due) > now then
-  -- moved back as contact-busy (maybe by an earlier run of this command): the same answer, nothing changes
-  if live_elsewhere() then return { 'contact-busy', ARGV[11] } end
+  -- moved back as contact-busy by an earlier run of this command (exactly busyRetryMs from now): the same
+  -- answer, nothing changes; any other lead not yet due is simply not due (its due time is never moved earlier)
+  if tonumber(due) == now + tonumber(ARGV[11]) and live_elsewhere() then return { 'contact-busy', ARGV[11] } end
   -- moved to the number's earliest allowed time (maybe by an earlier run of this command): the same answer
   if number_log then
     local earliest = number_log_earliest(number_log, e164, now, number_cap, number_gap)

@@ -62,7 +62,9 @@ local function claim_one(c)
   local due = redis.call('ZSCORE', KEYS[2], c.contact)
   if not due then return { 'not-due' } end
   if tonumber(due) > now then
-    if live_elsewhere(c, e164) then return { 'contact-busy' } end
+    -- moved back as contact-busy by an earlier run of this command (exactly busyRetryMs from now): the same
+    -- answer; any other lead not yet due is simply not due
+    if tonumber(due) == now + tonumber(ARGV[6]) and live_elsewhere(c, e164) then return { 'contact-busy' } end
     -- moved to the number's earliest allowed time (maybe by an earlier run of this command): the same answer
     if number_log_earliest(number_log, e164, now, c.cap, c.gap) == tonumber(due) then return { 'number-limit' } end
     return { 'not-due' }
