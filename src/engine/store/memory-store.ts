@@ -516,6 +516,7 @@ export class MemoryStore implements Store {
           amd: req.amd,
           ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
           ...(c.numberLimits ? { numberLimits: c.numberLimits } : {}),
+          ...(c.agentId !== undefined ? { agentId: c.agentId } : {}),
         },
         req.earlyMs ?? 0,
         req.dialLeaseUntil !== undefined,

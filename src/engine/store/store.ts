@@ -149,6 +149,8 @@ export interface BatchCandidate {
   started?: EngineEvent;
   /** Checked portal-wide (denied as `number-limit`); a dial-requested grant is recorded in the number log. */
   numberLimits?: NumberLimits;
+  /** The rep a preview claim is for (single claims only). */
+  agentId?: string;
 }
 
 export interface BatchClaimRequest {
