@@ -145,6 +145,9 @@ export class RedisStore implements Store {
   noteDispatched(...a: Args<'noteDispatched'>) {
     return this.claims.noteDispatched(...a);
   }
+  noteDispatchedMany(...a: Args<'noteDispatchedMany'>) {
+    return this.claims.noteDispatchedMany(...a);
+  }
   markDialRequested(...a: Args<'markDialRequested'>) {
     return this.claims.markDialRequested(...a);
   }
@@ -161,6 +164,9 @@ export class RedisStore implements Store {
   }
   markDialed(...a: Args<'markDialed'>) {
     return this.attempts.markDialed(...a);
+  }
+  markDialedMany(...a: Args<'markDialedMany'>) {
+    return this.attempts.markDialedMany(...a);
   }
   saveProgress(...a: Args<'saveProgress'>) {
     return this.attempts.saveProgress(...a);

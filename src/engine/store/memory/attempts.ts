@@ -9,6 +9,7 @@ import type {
   FinishRequest,
   FinishResult,
   AttemptStore,
+  DialedMark,
 } from '../store.js';
 import { clone, isFinalLead } from './state.js';
 import type { MemoryState } from './state.js';
@@ -56,6 +57,12 @@ export class MemoryAttempts implements AttemptStore {
     a.state = 'dialed';
     a.providerCallId = providerCallId;
     return true;
+  }
+
+  async markDialedMany(portalId: string, marks: readonly DialedMark[]) {
+    const out: boolean[] = [];
+    for (const m of marks) out.push(await this.markDialed(portalId, m.attemptId, m.providerCallId));
+    return out;
   }
 
   async saveProgress(

@@ -6,6 +6,7 @@ import type {
   AttemptRecord,
   BatchClaimRequest,
   BatchClaimResult,
+  DispatchNote,
   ClaimDenial,
   ClaimRequest,
   ClaimResult,
@@ -175,6 +176,10 @@ export class MemoryClaims implements ClaimStore {
       result.denied.push({ contactId: c.contactId, reason: r.reason as ClaimDenial });
     }
     return result;
+  }
+
+  async noteDispatchedMany(portalId: string, notes: readonly DispatchNote[]) {
+    for (const n of notes) await this.noteDispatched(portalId, n.attemptId, n.levels, n.at);
   }
 
   async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {

@@ -12,6 +12,7 @@ import type {
   ClaimRequest,
   ClaimResult,
   ClaimStore,
+  DispatchNote,
   DialRequestDenial,
   NumberLimits,
   PaceLevel,
@@ -190,6 +191,20 @@ export class RedisClaims implements ClaimStore {
       };
     }
     return result;
+  }
+
+  async noteDispatchedMany(portalId: string, notes: readonly DispatchNote[]) {
+    const k = this.ctx.keys(portalId);
+    if (!notes.some((n) => n.levels.length)) return;
+    // One transaction for the whole tick's sends (see noteDispatched): one round trip however many.
+    const multi = this.ctx.conn.multi();
+    for (const { attemptId, levels, at } of notes) {
+      for (const level of levels) {
+        multi.zAdd(k.paceWindow(level), { score: at, value: attemptId }, { GT: true });
+        multi.zRem(k.pacePending(level), attemptId);
+      }
+    }
+    await multi.exec();
   }
 
   async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {
