@@ -8,6 +8,7 @@ import { CampaignSettingsSchema } from '../../src/domain/settings.js';
 import type { CampaignSettingsInput } from '../../src/domain/settings.js';
 import { decodeProgress, encodeProgress } from '../../src/engine/store/codec.js';
 import type {
+  BatchCandidate,
   CampaignRecord,
   ClaimRequest,
   NumberLimits,
@@ -822,6 +823,106 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const after = (await store.getLead(portal, c, 'k0'))!;
         expect(after.progress.state).toBe('retrying');
         expect(after.dueAt).toBe(T0 + 9000);
+      });
+    });
+
+    describe('the same request twice (a re-sent command answers alike and changes nothing)', () => {
+      /** What a second run could change, through the port's own reads. */
+      async function observe(campaignId: string, contacts: string[], attempts: string[]) {
+        return {
+          states: await store.leadStates(portal, campaignId),
+          due: await store.peekDue(portal, campaignId, T0 + 86_400_000, 100),
+          leads: await Promise.all(contacts.map((k) => store.getLead(portal, campaignId, k))),
+          attempts: await Promise.all(attempts.map((a) => store.getAttempt(portal, a))),
+          events: (await store.tail(portal, '0', { count: 10_000, blockMs: 0 })).length,
+          live: await store.liveCount(portal, `c:${campaignId}`, T0),
+          expiring: await store.expiredAttempts(portal, T0 + 86_400_000, 100),
+        };
+      }
+
+      it('a batch claim (grants, a DNC denial, a busy number) and its dial requests', async () => {
+        const c = await activeCampaign();
+        const other = await activeCampaign();
+        await enrollN(c, 3);
+        await store.enroll(portal, other, [{ contactId: 'o', e164: '+12125551002', dueAt: T0 }], [], T0);
+        await store.addDoNotCall(portal, ['+12125551001']); // k1
+        expect((await claimFirst(other)).ok).toBe(true); // k2's number is live elsewhere
+        const leads = await Promise.all(['k0', 'k1', 'k2'].map((k) => store.getLead(portal, c, k)));
+        const request = {
+          portalId: portal,
+          campaignId: c,
+          now: T0,
+          candidates: leads.map((lead, i) => ({
+            contactId: lead!.contactId,
+            expectRev: lead!.rev,
+            attemptId: `replay-${c}-${i}`,
+            from: '+15550001000',
+            started: {
+              type: 'attempt.started' as const,
+              portalId: portal,
+              campaignId: c,
+              contactId: lead!.contactId,
+              attemptId: `replay-${c}-${i}`,
+              at: T0,
+            } as unknown as NonNullable<BatchCandidate['started']>,
+          })),
+          claimLeaseUntil: T0 + 15_000,
+          dialLeaseUntil: T0 + 60_000,
+          pace: PACE_ALL,
+          maxLive: null,
+          busyRetryMs: 30_000,
+          amd: false,
+        };
+        const first = await store.claimBatch(request);
+        expect(first.granted.map((g) => g.contactId)).toEqual(['k0']);
+        expect(first.denied).toEqual([
+          { contactId: 'k1', reason: 'dnc' },
+          { contactId: 'k2', reason: 'contact-busy' },
+        ]);
+        const ids = request.candidates.map((x) => x.attemptId);
+        const before = await observe(c, ['k0', 'k1', 'k2'], ids);
+        expect(await store.claimBatch(request)).toEqual(first);
+        expect(await observe(c, ['k0', 'k1', 'k2'], ids)).toEqual(before);
+      });
+
+      it('a single claim, a preview dial request, a dial mark and a reschedule', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 2);
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        const request = claimReq(c, 'k0', lead.rev);
+        const first = await store.claim(request);
+        if (!first.ok) throw new Error('not claimed');
+        const id = first.attempt.attemptId;
+        let before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await store.claim(request)).toEqual(first);
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+
+        const ev = [
+          {
+            type: 'attempt.started',
+            portalId: portal,
+            campaignId: c,
+            contactId: 'k0',
+            attemptId: id,
+            at: T0,
+          },
+        ];
+        const dial = () => store.markDialRequested(portal, id, T0 + 10, T0 + 60_000, ev as never[], PACE_ALL);
+        expect(await dial()).toEqual({ ok: true });
+        before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await dial()).toEqual({ ok: true });
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+
+        expect(await store.markDialed(portal, id, 'CA-r')).toBe(true);
+        before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await store.markDialed(portal, id, 'CA-r')).toBe(true);
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+
+        const k1 = (await store.getLead(portal, c, 'k1'))!;
+        expect(await store.reschedule(portal, c, 'k1', k1.rev, T0 + 7000)).toBe(true);
+        before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await store.reschedule(portal, c, 'k1', k1.rev, T0 + 7000)).toBe(true);
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
       });
     });
 

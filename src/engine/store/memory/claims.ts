@@ -31,7 +31,13 @@ export class MemoryClaims implements ClaimStore {
     if (c.status !== 'active') return { ok: false, reason: 'inactive' };
     // The checks in the Redis script's order, so both stores give the same answer to the same request.
     const raw = c.progress.get(contactId) ?? '';
-    if (raw !== req.expectRev) return { ok: false, reason: 'changed' };
+    if (raw !== req.expectRev) {
+      // a lead this same claim blocked (a re-sent request) answers the same denial again, as in Redis
+      const expected = decodeProgress(req.expectRev);
+      if (raw === encodeProgress({ ...expected, state: 'removed' })) return { ok: false, reason: 'removed' };
+      if (raw === encodeProgress({ ...expected, state: 'dnc' })) return { ok: false, reason: 'dnc' };
+      return { ok: false, reason: 'changed' };
+    }
     const info = c.info.get(contactId);
     if (info === undefined) return { ok: false, reason: 'changed' };
     const { e164 } = decodeInfo(info);
