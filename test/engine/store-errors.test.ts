@@ -4,50 +4,15 @@
  * Redis is made unreachable by cutting a TCP proxy between the store and it (other tests share that Redis).
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import { RedisStore } from '../../src/engine/store/redis-store.js';
 import { createRedisConnection } from '../../src/engine/store/redis/connection.js';
 import type { RedisConnection } from '../../src/engine/store/redis/connection.js';
 import { campaignRecord } from './store-contract.js';
+import { CuttableProxy } from './fixtures/cuttable-proxy.js';
 import { REDIS_URL, deleteByPrefix, uniquePrefix } from './redis-helpers.js';
 
 const P = '91';
 const T0 = Date.UTC(2030, 0, 7, 15, 0, 0);
-
-/** Forwards to Redis until `cut()`: then drops every connection and refuses new ones. */
-class CuttableProxy {
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(target: URL) {
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port || 6379), target.hostname);
-      this.sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', end).on('close', end);
-      upstream.on('error', end).on('close', end);
-    });
-  }
-
-  async listen() {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    const address = this.server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-  }
-
-  async cut() {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
-  }
-}
 
 describe('Redis store reads while Redis is unreachable', () => {
   const prefix = uniquePrefix('errors');
