@@ -18,9 +18,11 @@ const env = process.env;
 const prefix = env.KEY_PREFIX!;
 const portalId = env.PORTAL_ID!;
 const clock = shiftedClock(Number(env.START_AT) - Number(env.ANCHOR));
-const redis = await connectRedis({ url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, (message, error) =>
-  console.error(`${message}: ${error.message}`),
-);
+// REDIS_CLUSTER_NODES (comma-separated seed nodes) runs the worker on a Redis Cluster instead
+const target = env.REDIS_CLUSTER_NODES
+  ? { clusterNodes: env.REDIS_CLUSTER_NODES.split(',') }
+  : { url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' };
+const redis = await connectRedis(target, (message, error) => console.error(`${message}: ${error.message}`));
 const store = new RedisStore({ redis, keyPrefix: prefix });
 const zones = { candidateZones: async () => ['America/New_York'] };
 

@@ -9,7 +9,9 @@
  *  - predictive dialing: simulated 8-hour agent shifts (src/simulation/shift.ts), see bench-predictive.ts
  *  - HubSpot: list enrollment and writeback request counts, budget, writeback lag (src/crm/hubspot/bench.ts)
  *  - the HTTP surface: fuzz, SSE fan-out, metric series (bench-surface.ts)
- * BENCH_ONLY=pace,latency,max,memory,predictive,surface,hubspot runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
+ *  - steady Redis bytes per contact: 20,000 leads after 3 to 8 attempts each (their attempt records expired)
+ *  - cluster dials/s: the max-dials run on a local three-master Redis Cluster (redis-server + redis-cli)
+ * BENCH_ONLY=pace,latency,max,memory,steady,cluster,predictive,surface,hubspot,api runs some sections only; BENCH_PROFILE=1 prints the Redis commands each
  * section ran (INFO commandstats, calls and microseconds per dial).
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +25,7 @@ import { shiftedClock } from '../shared/clock.js';
 import { Engine } from '../engine/dialer.js';
 import { RedisStore, deleteMatching } from '../engine/store/redis-store.js';
 import { connectRedis } from '../engine/store/redis/connection.js';
+import { startLocalCluster } from './local-redis-cluster.js';
 import type { RedisClient, RedisConnection } from '../engine/store/redis/connection.js';
 import { hubspotBench } from '../crm/hubspot/bench.js';
 import type { EnrollRow } from '../engine/store/store.js';
@@ -89,12 +92,16 @@ interface RunOptions {
   timeoutMs: number;
   /** The account's (and caller ID's) rate limit in the workers; the unthrottled run lifts it. */
   accountCps?: number;
+  /** Seed nodes of a Redis Cluster to run on instead of REDIS_URL (store, workers and the fake carrier). */
+  cluster?: string[];
 }
 
 async function run(o: RunOptions) {
   const prefix = `bench-${o.name}-${randomBytes(3).toString('hex')}`;
-  const redis = await connect();
-  const popper = await connect();
+  const target = o.cluster ? { clusterNodes: o.cluster } : { url: REDIS_URL };
+  const log = (message: string, error: Error) => console.error(`${message}: ${error.message}`);
+  const redis = await connectRedis(target, log);
+  const popper = await connectRedis(target, log);
   const store = new RedisStore({ redis, keyPrefix: prefix });
   const campaigns = new CampaignService({ store, clock, zones });
   const carrier = new Engine({
@@ -127,6 +134,7 @@ async function run(o: RunOptions) {
             START_AT: String(START_AT),
             ANCHOR: String(ANCHOR),
             REDIS_URL,
+            ...(o.cluster ? { REDIS_CLUSTER_NODES: o.cluster.join(',') } : {}),
             ACCOUNT_CPS: String(o.accountCps ?? 1000),
           },
           stdio: ['ignore', 'ignore', 'inherit'],
@@ -306,7 +314,9 @@ async function profiled<T extends { dials: unknown[] }>(section: string, fn: () 
 }
 
 const only = new Set(
-  (process.env.BENCH_ONLY ?? 'pace,latency,max,memory,predictive,surface,hubspot,api').split(','),
+  (process.env.BENCH_ONLY ?? 'pace,latency,max,memory,steady,cluster,predictive,surface,hubspot,api').split(
+    ',',
+  ),
 );
 
 async function main() {
@@ -322,6 +332,11 @@ async function main() {
     results.redis_bytes_per_contact = mem.usage;
     results.redis_bytes_per_contact_info_delta = mem.infoDelta;
   }
+  if (only.has('steady')) {
+    console.log('memory: 20,000 contacts after 3 to 8 attempts each ...');
+    results.redis_bytes_per_contact_steady = await bytesPerContactSteady(20_000);
+  }
+  if (only.has('cluster')) await clusterSection(results);
   if (only.has('predictive')) {
     console.log('predictive: simulated 8-hour shifts, progressive vs power vs predictive, 8 seeds each ...');
     const predictive = measurePredictive();
@@ -368,6 +383,7 @@ async function main() {
     ['hubspot_writeback_lag_p99_ms < 2000', rounded.hubspot_writeback_lag_p99_ms, (v: number) => v < 2000],
     ['api_dialer_view_p99_ms < 50', rounded.api_dialer_view_p99_ms, (v: number) => v < 50],
     ['compliance_preview_10k_ms < 1000', rounded.compliance_preview_10k_ms, (v: number) => v < 1000],
+    ['redis_bytes_per_contact_steady < 250', rounded.redis_bytes_per_contact_steady, (v: number) => v < 250],
   ] as const;
   for (const [label, value, ok] of targets)
     if (value !== undefined) console.log(`${ok(value) ? 'PASS' : 'MISS'}  ${label}`);
@@ -445,6 +461,103 @@ async function latencySection(results: Record<string, number>, notes: string[]) 
   notes.push(
     'dispatch_latency_paced_*: same arrivals with the pace equal to the arrival rate (100/s): includes waits for pacer slots.',
   );
+}
+
+/** Dial requests per second in the middle 80% of a run (steady state, not the start-up and the tail). */
+function steadyRate(dials: Dial[]): number {
+  const times = dials.map((d) => d.at).sort((a, b) => a - b);
+  const lo = Math.floor(times.length * 0.1);
+  const hi = Math.floor(times.length * 0.9);
+  return ((hi - lo) * 1000) / (times[hi]! - times[lo]!);
+}
+
+/** The max-dials run on a local three-master Redis Cluster of its own (same workers, same engine). */
+async function clusterSection(results: Record<string, number>) {
+  console.log('cluster dials/s: unthrottled, 4 worker processes, local three-master cluster ...');
+  const cluster = await startLocalCluster(3);
+  try {
+    const n = 20_000;
+    const out = await run({
+      name: 'cluster',
+      cps: 1_000_000,
+      cap: 1_000_000,
+      contacts: n,
+      workers: 4,
+      due: (_i, now) => now,
+      answerDelay: () => 0,
+      timeoutMs: 120_000,
+      accountCps: 1_000_000,
+      cluster: cluster.nodes,
+    });
+    results.cluster_dials_per_s = steadyRate(out.dials);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/**
+ * Bytes per lead once every lead has had 3 to 8 attempts (their attempt records expired, as 48 h after a
+ * finish): the lead's own records only, with progress as the engine writes it after those attempts.
+ */
+async function bytesPerContactSteady(n: number) {
+  const prefix = `bench-mem-steady-${randomBytes(3).toString('hex')}`;
+  const redis = await connect();
+  const store = new RedisStore({ redis, keyPrefix: prefix });
+  try {
+    const now = clock.now();
+    await store.createCampaign({
+      portalId: PORTAL,
+      campaignId: 'mem',
+      settings: settings(10, 10),
+      status: 'draft',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const leads = rows(n, () => now);
+    await store.enroll(PORTAL, 'mem', leads, [], now);
+    const HOUR = 3_600_000;
+    for (let i = 0; i < leads.length; i += 500) {
+      await Promise.all(
+        leads.slice(i, i + 500).map(async (row, j) => {
+          const attempts = 3 + ((i + j) % 6); // 3..8
+          const times = Array.from(
+            { length: attempts },
+            (_, a) => now + a * 26 * HOUR + ((i + j) % 997) * 1000,
+          );
+          const final = (i + j) % 3 === 0;
+          const lead = (await store.getLead(PORTAL, 'mem', row.contactId))!;
+          await store.updateLead(
+            PORTAL,
+            'mem',
+            row.contactId,
+            lead.rev,
+            {
+              state: final ? 'failed' : 'retrying',
+              attempts,
+              firstAttemptAt: times[0]!,
+              recentAttemptTimes: times.slice(-3),
+              consecutiveTechnicalErrors: 0,
+              attemptId: `a.0.${randomBytes(9).toString('base64url')}`,
+            },
+            final ? null : times[times.length - 1]! + 26 * HOUR,
+          );
+        }),
+      );
+    }
+    let usage = 0;
+    for await (const batch of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) {
+      const sizes = await Promise.all(
+        batch.filter((k) => !k.endsWith(':events')).map((k) => redis.memoryUsage(k, { SAMPLES: 0 })),
+      );
+      for (const v of sizes) usage += Number(v);
+    }
+    return usage / n;
+  } finally {
+    await deletePrefix(redis, prefix);
+    await store.close();
+    redis.destroy();
+  }
 }
 
 async function maxSection(results: Record<string, number>) {

@@ -1,6 +1,7 @@
 /**
  * The composition root, as `npm start` builds it, without a port: the in-process store and the simulated carrier
- * answer every probe; a Redis that refuses connections makes readiness fail and name redis.
+ * answer every probe; a Redis unreachable at start-up stops it (naming REDIS_URL), and one that goes away later
+ * makes readiness fail and name redis.
  */
 import { describe, it, expect, afterAll } from '@jest/globals';
 import request from 'supertest';
@@ -8,6 +9,9 @@ import { loadEnv } from '../../src/config/env.js';
 import { composeBackend } from '../../src/app/compose.js';
 import type { Backend } from '../../src/app/compose.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { RedisUnavailableError } from '../../src/engine/store/redis/connection.js';
+import { CuttableProxy } from '../engine/fixtures/cuttable-proxy.js';
+import { REDIS_URL } from '../engine/redis-helpers.js';
 
 const logger = createLogger({ level: 'silent' });
 const opened: Backend[] = [];
@@ -55,8 +59,24 @@ describe('composeBackend', () => {
     await request(tokenless.app).get('/metrics').expect(404);
   });
 
-  it('reports not ready, naming redis, when Redis refuses connections', async () => {
-    const backend = await compose({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: 'test-refused' });
+  it('refuses to start, naming REDIS_URL, when Redis is unreachable at start-up', async () => {
+    await expect(
+      compose({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: 'test-refused' }),
+    ).rejects.toThrow(RedisUnavailableError);
+    await expect(
+      compose({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: 'test-refused' }),
+    ).rejects.toThrow(/REDIS_URL=redis:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('reports not ready, naming redis, when Redis goes away after start-up', async () => {
+    const proxy = new CuttableProxy(new URL(REDIS_URL));
+    await proxy.listen();
+    const backend = await compose({
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      REDIS_KEY_PREFIX: 'test-gone',
+    });
+    await request(backend.app).get('/readyz').expect(200);
+    await proxy.cut();
     const res = await request(backend.app).get('/readyz').expect(503);
     expect(res.body.ok).toBe(false);
     expect(res.body.checks).toEqual([{ name: 'redis', ok: false, error: expect.any(String) }]);

@@ -54,7 +54,7 @@ function memoryHarness(): Harness {
     log: store,
     length: async () => (await store.tail(PORTAL, '0', { count: 1_000_000, blockMs: 0 })).length,
     tick: async () => {},
-    lost: () => (store as unknown as { events: { lostEvents: number } }).events.lostEvents,
+    lost: () => store.lostEvents,
     cleanup: async () => store.close(),
   };
   harnesses.push(h);

@@ -1,7 +1,7 @@
 /** The in-memory event log's tail finds "entries after an id" like XREAD does, for ids in the log or not. */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { compareIds, MemoryEventLog } from '../../src/engine/store/memory-events.js';
+import { compareIds, MemoryEventLog } from '../../src/engine/store/memory/events.js';
 
 describe('MemoryEventLog.tail', () => {
   it('returns the entries after any id, in order (oracle: a filter over the whole log)', async () => {

@@ -8,6 +8,7 @@ import { CampaignSettingsSchema } from '../../src/domain/settings.js';
 import type { CampaignSettingsInput } from '../../src/domain/settings.js';
 import { decodeProgress, encodeProgress } from '../../src/engine/store/codec.js';
 import type {
+  BatchCandidate,
   CampaignRecord,
   ClaimRequest,
   NumberLimits,
@@ -655,6 +656,354 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(r.granted).toEqual([]);
         expect(r.denied).toEqual([{ contactId: 'k0', reason: 'number-limit' }]);
         expect((await store.getLead(portal, b, 'k0'))!.dueAt).toBe(T0 + 5000 + 30 * 60_000);
+      });
+    });
+
+    describe('both stores answer alike (divergences found and fixed)', () => {
+      it('a lead not yet due whose number is live elsewhere is not-due, and its due time does not move', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125557001', dueAt: T0 }], [], T0);
+        const later = T0 + 3_600_000;
+        await store.enroll(portal, b, [{ contactId: 'y', e164: '+12125557001', dueAt: later }], [], T0);
+        expect((await claimFirst(a)).ok).toBe(true); // the number is now live in campaign a
+        const y = (await store.getLead(portal, b, 'y'))!;
+        const single = await store.claim(claimReq(b, 'y', y.rev));
+        expect(single).toEqual({ ok: false, reason: 'not-due' });
+        const batch = await dialBatch(b, 'y', T0);
+        expect(batch.granted).toEqual([]);
+        expect(batch.denied).toEqual([{ contactId: 'y', reason: 'not-due' }]);
+        expect((await store.getLead(portal, b, 'y'))!.dueAt).toBe(later);
+      });
+
+      it('markDialed after the finish: refused, the attempt stays finished and keeps the call id', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const granted = (await dialBatch(c, 'k0', T0)).granted[0]!;
+        expect(await finish(granted.attemptId, T0 + 1000)).toBe('finished');
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-late')).toBe(false);
+        const attempt = (await store.getAttempt(portal, granted.attemptId))!;
+        expect(attempt.state).toBe('finished');
+        expect(attempt.providerCallId).toBe('CA-late');
+      });
+
+      it('markDialed twice with the same call id answers true twice', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const granted = (await dialBatch(c, 'k0', T0)).granted[0]!;
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-1')).toBe(true);
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-1')).toBe(true);
+        expect(await store.markDialed(portal, granted.attemptId, 'CA-2')).toBe(false);
+        expect((await store.getAttempt(portal, granted.attemptId))!.providerCallId).toBe('CA-1');
+      });
+    });
+
+    describe('finish, wrap-ups, requeue and lead changes', () => {
+      async function dialed(campaignId: string, contactId: string) {
+        const granted = (await dialBatch(campaignId, contactId, T0)).granted[0];
+        if (!granted) throw new Error('not granted');
+        return granted.attemptId;
+      }
+      const reached = (attemptId: string) => ({
+        state: 'reached' as const,
+        attempts: 1,
+        firstAttemptAt: T0,
+        recentAttemptTimes: [T0],
+        consecutiveTechnicalErrors: 0,
+        attemptId,
+      });
+
+      it('a finish over stale progress or a stale wrap-up is refused and changes nothing', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const id = await dialed(c, 'k0');
+        expect(await store.saveProgress(portal, id, 0, '{"s":1}', T0 + 90_000, [])).toBe(true);
+        const base = { portalId: portal, attemptId: id, now: T0 + 1000, lead: reached(id), nextAt: null };
+        expect(
+          await store.finishAttempt({ ...base, events: [], summary: 't', progress: '{"s":2}', expectRev: 0 }),
+        ).toBe('stale-progress');
+        expect(
+          await store.wrapUpAttempt({ mode: 'pending', portalId: portal, attemptId: id, wrapUp: 'W' }),
+        ).toBe('saved');
+        expect(await store.finishAttempt({ ...base, events: [], summary: 't' })).toBe('stale-wrap-up');
+        expect((await store.getAttempt(portal, id))!.state).toBe('dial-requested');
+        expect(await store.finishAttempt({ ...base, events: [], summary: 't', wrapUp: 'W' })).toBe(
+          'finished',
+        );
+        expect(await store.finishAttempt({ ...base, events: [], summary: 't', wrapUp: 'W' })).toBe(
+          'already-finished',
+        );
+      });
+
+      it('a finish that pauses the campaign bumps its version', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const id = await dialed(c, 'k0');
+        const prior = decodeProgress((await store.getAttempt(portal, id))!.priorLead);
+        expect(
+          await store.finishAttempt({
+            portalId: portal,
+            attemptId: id,
+            now: T0 + 1000,
+            lead: prior,
+            nextAt: T0 + 1000,
+            pauseCampaign: true,
+            events: [],
+            summary: 'account error',
+          }),
+        ).toBe('finished');
+        const campaign = (await store.getCampaign(portal, c))!;
+        expect(campaign.status).toBe('paused');
+        expect(campaign.version).toBe(2);
+        expect((await store.getLead(portal, c, 'k0'))!.dueAt).toBe(T0 + 1000);
+      });
+
+      it("a rep's wrap-up applies to the finished attempt's lead once; a different one conflicts", async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const id = await dialed(c, 'k0');
+        expect(await finish(id, T0 + 1000)).toBe('finished');
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        const apply = {
+          mode: 'apply' as const,
+          portalId: portal,
+          attemptId: id,
+          wrapUp: 'callback',
+          campaignId: c,
+          contactId: 'k0',
+          expectRev: lead.rev,
+          lead: { ...lead.progress, state: 'retrying' as const },
+          dueAt: T0 + 3_600_000,
+          events: [],
+        };
+        expect(await store.wrapUpAttempt(apply)).toBe('applied');
+        expect(await store.wrapUpAttempt(apply)).toBe('same');
+        expect(await store.wrapUpAttempt({ ...apply, wrapUp: 'other' })).toBe('conflict');
+        expect((await store.getLead(portal, c, 'k0'))!.dueAt).toBe(T0 + 3_600_000);
+        expect(
+          await store.wrapUpAttempt({ mode: 'pending', portalId: portal, attemptId: id, wrapUp: 'x' }),
+        ).toBe('conflict');
+      });
+
+      it('a requeue after the lead went final releases the attempt but leaves the lead final', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const claim = await claimFirst(c);
+        if (!claim.ok) throw new Error('not claimed');
+        expect(await store.unenroll(portal, c, 'k0', T0 + 10)).toBe(true);
+        expect(await store.requeueClaimed(portal, claim.attempt.attemptId, T0 + 5000, T0 + 10)).toBe(true);
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        expect(lead.progress.state).toBe('removed');
+        expect(lead.dueAt).toBeNull();
+        expect(await store.getAttempt(portal, claim.attempt.attemptId)).toBeNull();
+      });
+
+      it('rescheduling to a final state takes the lead out of the queue, once', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        expect(await store.reschedule(portal, c, 'k0', lead.rev, null, 'failed')).toBe(true);
+        const after = (await store.getLead(portal, c, 'k0'))!;
+        expect(after.progress.state).toBe('failed');
+        expect(after.dueAt).toBeNull();
+        expect(await store.reschedule(portal, c, 'k0', lead.rev, T0 + 5000)).toBe(false);
+        expect(await store.dueCount(portal, c)).toBe(0);
+      });
+
+      it('updateLead is a compare-and-set of any lead, and refuses unknown contacts', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 1);
+        const id = await dialed(c, 'k0');
+        expect(await finish(id, T0 + 1000)).toBe('finished');
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        const next = { ...lead.progress, state: 'retrying' as const };
+        expect(await store.updateLead(portal, c, 'k0', 'stale', next, T0 + 9000)).toBe(false);
+        expect(await store.updateLead(portal, c, 'nobody', lead.rev, next, T0 + 9000)).toBe(false);
+        expect(await store.updateLead(portal, c, 'k0', lead.rev, next, T0 + 9000)).toBe(true);
+        const after = (await store.getLead(portal, c, 'k0'))!;
+        expect(after.progress.state).toBe('retrying');
+        expect(after.dueAt).toBe(T0 + 9000);
+      });
+    });
+
+    describe('the same request twice (a re-sent command answers alike and changes nothing)', () => {
+      /** What a second run could change, through the port's own reads. */
+      async function observe(campaignId: string, contacts: string[], attempts: string[]) {
+        return {
+          states: await store.leadStates(portal, campaignId),
+          due: await store.peekDue(portal, campaignId, T0 + 86_400_000, 100),
+          leads: await Promise.all(contacts.map((k) => store.getLead(portal, campaignId, k))),
+          attempts: await Promise.all(attempts.map((a) => store.getAttempt(portal, a))),
+          events: (await store.tail(portal, '0', { count: 10_000, blockMs: 0 })).length,
+          live: await store.liveCount(portal, `c:${campaignId}`, T0),
+          expiring: await store.expiredAttempts(portal, T0 + 86_400_000, 100),
+        };
+      }
+
+      it('a batch claim (grants, a DNC denial, a busy number) and its dial requests', async () => {
+        const c = await activeCampaign();
+        const other = await activeCampaign();
+        await enrollN(c, 3);
+        await store.enroll(portal, other, [{ contactId: 'o', e164: '+12125551002', dueAt: T0 }], [], T0);
+        await store.addDoNotCall(portal, ['+12125551001']); // k1
+        expect((await claimFirst(other)).ok).toBe(true); // k2's number is live elsewhere
+        const leads = await Promise.all(['k0', 'k1', 'k2'].map((k) => store.getLead(portal, c, k)));
+        const request = {
+          portalId: portal,
+          campaignId: c,
+          now: T0,
+          candidates: leads.map((lead, i) => ({
+            contactId: lead!.contactId,
+            expectRev: lead!.rev,
+            attemptId: `replay-${c}-${i}`,
+            from: '+15550001000',
+            started: {
+              type: 'attempt.started' as const,
+              portalId: portal,
+              campaignId: c,
+              contactId: lead!.contactId,
+              attemptId: `replay-${c}-${i}`,
+              at: T0,
+            } as unknown as NonNullable<BatchCandidate['started']>,
+          })),
+          claimLeaseUntil: T0 + 15_000,
+          dialLeaseUntil: T0 + 60_000,
+          pace: PACE_ALL,
+          maxLive: null,
+          busyRetryMs: 30_000,
+          amd: false,
+        };
+        const first = await store.claimBatch(request);
+        expect(first.granted.map((g) => g.contactId)).toEqual(['k0']);
+        expect(first.denied).toEqual([
+          { contactId: 'k1', reason: 'dnc' },
+          { contactId: 'k2', reason: 'contact-busy' },
+        ]);
+        const ids = request.candidates.map((x) => x.attemptId);
+        const before = await observe(c, ['k0', 'k1', 'k2'], ids);
+        expect(await store.claimBatch(request)).toEqual(first);
+        expect(await observe(c, ['k0', 'k1', 'k2'], ids)).toEqual(before);
+      });
+
+      it('a single claim, a preview dial request, a dial mark and a reschedule', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 2);
+        const lead = (await store.getLead(portal, c, 'k0'))!;
+        const request = claimReq(c, 'k0', lead.rev);
+        const first = await store.claim(request);
+        if (!first.ok) throw new Error('not claimed');
+        const id = first.attempt.attemptId;
+        let before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await store.claim(request)).toEqual(first);
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+
+        const ev = [
+          {
+            type: 'attempt.started',
+            portalId: portal,
+            campaignId: c,
+            contactId: 'k0',
+            attemptId: id,
+            at: T0,
+          },
+        ];
+        const dial = () => store.markDialRequested(portal, id, T0 + 10, T0 + 60_000, ev as never[], PACE_ALL);
+        expect(await dial()).toEqual({ ok: true });
+        before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await dial()).toEqual({ ok: true });
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+
+        expect(await store.markDialed(portal, id, 'CA-r')).toBe(true);
+        before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await store.markDialed(portal, id, 'CA-r')).toBe(true);
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+
+        const k1 = (await store.getLead(portal, c, 'k1'))!;
+        expect(await store.reschedule(portal, c, 'k1', k1.rev, T0 + 7000)).toBe(true);
+        before = await observe(c, ['k0', 'k1'], [id]);
+        expect(await store.reschedule(portal, c, 'k1', k1.rev, T0 + 7000)).toBe(true);
+        expect(await observe(c, ['k0', 'k1'], [id])).toEqual(before);
+      });
+    });
+
+    describe('per-tick batches of the send-time notes and dial marks', () => {
+      it('markDialedMany answers per mark, as markDialed would', async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 3);
+        const [a, b, f] = [
+          await dialBatch(c, 'k0', T0),
+          await dialBatch(c, 'k1', T0),
+          await dialBatch(c, 'k2', T0),
+        ].map((r) => r.granted[0]!.attemptId);
+        expect(await finish(f!, T0 + 500)).toBe('finished');
+        const answers = await store.markDialedMany(portal, [
+          { attemptId: a!, providerCallId: 'CA-a' },
+          { attemptId: b!, providerCallId: 'CA-b' },
+          { attemptId: f!, providerCallId: 'CA-f' },
+          { attemptId: 'missing', providerCallId: 'CA-m' },
+        ]);
+        expect(answers).toEqual([true, true, false, false]);
+        expect((await store.getAttempt(portal, a!))!).toMatchObject({
+          state: 'dialed',
+          providerCallId: 'CA-a',
+        });
+        expect((await store.getAttempt(portal, f!))!).toMatchObject({
+          state: 'finished',
+          providerCallId: 'CA-f',
+        });
+      });
+
+      it('noteDispatchedMany moves each grant in the rate window to its send time', async () => {
+        const c = await activeCampaign({ pace: { callsPerSecond: 1, maxConcurrentCalls: 10 } });
+        await enrollN(c, 2);
+        const pace: PaceLevel[] = [{ name: 'campaign', callsPerSecond: 0, maxConcurrent: 0 }];
+        const claimAt = async (contactId: string, now: number) => {
+          const lead = (await store.getLead(portal, c, contactId))!;
+          return store.claimBatch({
+            portalId: portal,
+            campaignId: c,
+            now,
+            candidates: [{ contactId, expectRev: lead.rev, attemptId: nextId('att'), from: '+15550001000' }],
+            claimLeaseUntil: now + 15_000,
+            dialLeaseUntil: now + 60_000,
+            pace,
+            maxLive: null,
+            busyRetryMs: 30_000,
+            amd: false,
+          });
+        };
+        const first = (await claimAt('k0', T0)).granted[0]!;
+        // sent half a second after its grant: the next call keeps a full second from the send, not the grant
+        await store.noteDispatchedMany(portal, [
+          { attemptId: first.attemptId, levels: first.levels, at: T0 + 500 },
+        ]);
+        const early = await claimAt('k1', T0 + 1200);
+        expect(early.granted).toEqual([]);
+        expect(early.stop?.reason).toBe('paced');
+        const later = await claimAt('k1', T0 + 1600);
+        expect(later.granted).toHaveLength(1);
+      });
+    });
+
+    describe('batch-claim denials (the path auto-dial uses)', () => {
+      it('DNC and removed contacts are denied and leave the queue; a busy number is denied and moved back', async () => {
+        const c = await activeCampaign();
+        const other = await activeCampaign();
+        await enrollN(c, 3);
+        await store.enroll(portal, other, [{ contactId: 'o', e164: '+12125551002', dueAt: T0 }], [], T0);
+        await store.addDoNotCall(portal, ['+12125551000']); // k0's number
+        await store.removeContact(portal, 'k1');
+        expect((await claimFirst(other)).ok).toBe(true); // k2's number is live in the other campaign
+        const dnc = await dialBatch(c, 'k0', T0);
+        expect(dnc.denied).toEqual([{ contactId: 'k0', reason: 'dnc' }]);
+        const removed = await dialBatch(c, 'k1', T0);
+        expect(removed.denied).toEqual([{ contactId: 'k1', reason: 'removed' }]);
+        const busy = await dialBatch(c, 'k2', T0);
+        expect(busy.denied).toEqual([{ contactId: 'k2', reason: 'contact-busy' }]);
+        expect((await store.getLead(portal, c, 'k0'))!.progress.state).toBe('dnc');
+        expect((await store.getLead(portal, c, 'k1'))!.progress.state).toBe('removed');
+        expect((await store.getLead(portal, c, 'k0'))!.dueAt).toBeNull();
+        expect((await store.getLead(portal, c, 'k2'))!.dueAt).toBe(T0 + 30_000);
       });
     });
 

@@ -78,61 +78,155 @@ export class RedisStore implements Store {
   }
 
   // campaigns
-  createCampaign = (...a: Args<'createCampaign'>) => this.campaigns.createCampaign(...a);
-  getCampaign = (...a: Args<'getCampaign'>) => this.campaigns.getCampaign(...a);
-  listCampaigns = (...a: Args<'listCampaigns'>) => this.campaigns.listCampaigns(...a);
-  saveCampaign = (...a: Args<'saveCampaign'>) => this.campaigns.saveCampaign(...a);
+  createCampaign(...a: Args<'createCampaign'>) {
+    return this.campaigns.createCampaign(...a);
+  }
+  getCampaign(...a: Args<'getCampaign'>) {
+    return this.campaigns.getCampaign(...a);
+  }
+  listCampaigns(...a: Args<'listCampaigns'>) {
+    return this.campaigns.listCampaigns(...a);
+  }
+  saveCampaign(...a: Args<'saveCampaign'>) {
+    return this.campaigns.saveCampaign(...a);
+  }
 
   // leads and the due queue
-  enroll = (...a: Args<'enroll'>) => this.leads.enroll(...a);
-  enrollmentCounts = (...a: Args<'enrollmentCounts'>) => this.leads.enrollmentCounts(...a);
-  skippedContacts = (...a: Args<'skippedContacts'>) => this.leads.skippedContacts(...a);
-  getLead = (...a: Args<'getLead'>) => this.leads.getLead(...a);
-  leadStates = (...a: Args<'leadStates'>) => this.leads.leadStates(...a);
-  unenroll = (...a: Args<'unenroll'>) => this.leads.unenroll(...a);
-  addDoNotCall = (...a: Args<'addDoNotCall'>) => this.leads.addDoNotCall(...a);
-  isDoNotCall = (...a: Args<'isDoNotCall'>) => this.leads.isDoNotCall(...a);
-  removeContact = (...a: Args<'removeContact'>) => this.leads.removeContact(...a);
-  peekDue = (...a: Args<'peekDue'>) => this.leads.peekDue(...a);
-  nextDueAt = (...a: Args<'nextDueAt'>) => this.leads.nextDueAt(...a);
-  dueCount = (...a: Args<'dueCount'>) => this.leads.dueCount(...a);
-  reschedule = (...a: Args<'reschedule'>) => this.leads.reschedule(...a);
-  updateLead = (...a: Args<'updateLead'>) => this.leads.updateLead(...a);
+  enroll(...a: Args<'enroll'>) {
+    return this.leads.enroll(...a);
+  }
+  enrollmentCounts(...a: Args<'enrollmentCounts'>) {
+    return this.leads.enrollmentCounts(...a);
+  }
+  skippedContacts(...a: Args<'skippedContacts'>) {
+    return this.leads.skippedContacts(...a);
+  }
+  getLead(...a: Args<'getLead'>) {
+    return this.leads.getLead(...a);
+  }
+  leadStates(...a: Args<'leadStates'>) {
+    return this.leads.leadStates(...a);
+  }
+  unenroll(...a: Args<'unenroll'>) {
+    return this.leads.unenroll(...a);
+  }
+  addDoNotCall(...a: Args<'addDoNotCall'>) {
+    return this.leads.addDoNotCall(...a);
+  }
+  isDoNotCall(...a: Args<'isDoNotCall'>) {
+    return this.leads.isDoNotCall(...a);
+  }
+  removeContact(...a: Args<'removeContact'>) {
+    return this.leads.removeContact(...a);
+  }
+  peekDue(...a: Args<'peekDue'>) {
+    return this.leads.peekDue(...a);
+  }
+  nextDueAt(...a: Args<'nextDueAt'>) {
+    return this.leads.nextDueAt(...a);
+  }
+  dueCount(...a: Args<'dueCount'>) {
+    return this.leads.dueCount(...a);
+  }
+  reschedule(...a: Args<'reschedule'>) {
+    return this.leads.reschedule(...a);
+  }
+  updateLead(...a: Args<'updateLead'>) {
+    return this.leads.updateLead(...a);
+  }
 
   // claims
-  claim = (...a: Args<'claim'>) => this.claims.claim(...a);
-  claimBatch = (...a: Args<'claimBatch'>) => this.claims.claimBatch(...a);
-  noteDispatched = (...a: Args<'noteDispatched'>) => this.claims.noteDispatched(...a);
-  markDialRequested = (...a: Args<'markDialRequested'>) => this.claims.markDialRequested(...a);
-  recentDials = (...a: Args<'recentDials'>) => this.claims.recentDials(...a);
+  claim(...a: Args<'claim'>) {
+    return this.claims.claim(...a);
+  }
+  claimBatch(...a: Args<'claimBatch'>) {
+    return this.claims.claimBatch(...a);
+  }
+  noteDispatched(...a: Args<'noteDispatched'>) {
+    return this.claims.noteDispatched(...a);
+  }
+  noteDispatchedMany(...a: Args<'noteDispatchedMany'>) {
+    return this.claims.noteDispatchedMany(...a);
+  }
+  markDialRequested(...a: Args<'markDialRequested'>) {
+    return this.claims.markDialRequested(...a);
+  }
+  recentDials(...a: Args<'recentDials'>) {
+    return this.claims.recentDials(...a);
+  }
 
   // attempts
-  wrapUpAttempt = (...a: Args<'wrapUpAttempt'>) => this.attempts.wrapUpAttempt(...a);
-  getAttempt = (...a: Args<'getAttempt'>) => this.attempts.getAttempt(...a);
-  markDialed = (...a: Args<'markDialed'>) => this.attempts.markDialed(...a);
-  saveProgress = (...a: Args<'saveProgress'>) => this.attempts.saveProgress(...a);
-  finishAttempt = (...a: Args<'finishAttempt'>) => this.attempts.finishAttempt(...a);
-  requeueClaimed = (...a: Args<'requeueClaimed'>) => this.attempts.requeueClaimed(...a);
-  expiredAttempts = (...a: Args<'expiredAttempts'>) => this.attempts.expiredAttempts(...a);
-  nextLeaseExpiry = (...a: Args<'nextLeaseExpiry'>) => this.attempts.nextLeaseExpiry(...a);
-  liveCount = (...a: Args<'liveCount'>) => this.attempts.liveCount(...a);
-  setAgentAvailable = (...a: Args<'setAgentAvailable'>) => this.attempts.setAgentAvailable(...a);
-  availableAgents = (...a: Args<'availableAgents'>) => this.attempts.availableAgents(...a);
+  wrapUpAttempt(...a: Args<'wrapUpAttempt'>) {
+    return this.attempts.wrapUpAttempt(...a);
+  }
+  getAttempt(...a: Args<'getAttempt'>) {
+    return this.attempts.getAttempt(...a);
+  }
+  markDialed(...a: Args<'markDialed'>) {
+    return this.attempts.markDialed(...a);
+  }
+  markDialedMany(...a: Args<'markDialedMany'>) {
+    return this.attempts.markDialedMany(...a);
+  }
+  saveProgress(...a: Args<'saveProgress'>) {
+    return this.attempts.saveProgress(...a);
+  }
+  finishAttempt(...a: Args<'finishAttempt'>) {
+    return this.attempts.finishAttempt(...a);
+  }
+  requeueClaimed(...a: Args<'requeueClaimed'>) {
+    return this.attempts.requeueClaimed(...a);
+  }
+  expiredAttempts(...a: Args<'expiredAttempts'>) {
+    return this.attempts.expiredAttempts(...a);
+  }
+  nextLeaseExpiry(...a: Args<'nextLeaseExpiry'>) {
+    return this.attempts.nextLeaseExpiry(...a);
+  }
+  liveCount(...a: Args<'liveCount'>) {
+    return this.attempts.liveCount(...a);
+  }
+  setAgentAvailable(...a: Args<'setAgentAvailable'>) {
+    return this.attempts.setAgentAvailable(...a);
+  }
+  availableAgents(...a: Args<'availableAgents'>) {
+    return this.attempts.availableAgents(...a);
+  }
 
   // events
-  append = (...a: Args<'append'>) => this.events.append(...a);
-  ensureGroup = (...a: Args<'ensureGroup'>) => this.events.ensureGroup(...a);
-  readGroup = (...a: Args<'readGroup'>) => this.events.readGroup(...a);
-  readPending = (...a: Args<'readPending'>) => this.events.readPending(...a);
-  ack = (...a: Args<'ack'>) => this.events.ack(...a);
-  claimStale = (...a: Args<'claimStale'>) => this.events.claimStale(...a);
-  tail = (...a: Args<'tail'>) => this.events.tail(...a);
+  append(...a: Args<'append'>) {
+    return this.events.append(...a);
+  }
+  ensureGroup(...a: Args<'ensureGroup'>) {
+    return this.events.ensureGroup(...a);
+  }
+  readGroup(...a: Args<'readGroup'>) {
+    return this.events.readGroup(...a);
+  }
+  readPending(...a: Args<'readPending'>) {
+    return this.events.readPending(...a);
+  }
+  ack(...a: Args<'ack'>) {
+    return this.events.ack(...a);
+  }
+  claimStale(...a: Args<'claimStale'>) {
+    return this.events.claimStale(...a);
+  }
+  tail(...a: Args<'tail'>) {
+    return this.events.tail(...a);
+  }
   /** See RedisEvents.trimEvents. */
-  trimEvents = (portalId: string) => this.events.trimEvents(portalId);
+  trimEvents(portalId: string) {
+    return this.events.trimEvents(portalId);
+  }
 
   // wake-ups
-  wake = (...a: Args<'wake'>) => this.wakeUps.wake(...a);
-  onWake = (...a: Args<'onWake'>) => this.wakeUps.onWake(...a);
+  wake(...a: Args<'wake'>) {
+    return this.wakeUps.wake(...a);
+  }
+  onWake(...a: Args<'onWake'>) {
+    return this.wakeUps.onWake(...a);
+  }
 
   /** Closes the connections the store opened (pub/sub, blocking reads); the caller closes its own. */
   async close() {

@@ -45,6 +45,19 @@ export interface LeadView {
   dueAt: number | null;
 }
 
+/** One send-time note (see ClaimStore.noteDispatched). */
+export interface DispatchNote {
+  attemptId: string;
+  levels: readonly string[];
+  at: number;
+}
+
+/** One carrier call id to record (see AttemptStore.markDialed). */
+export interface DialedMark {
+  attemptId: string;
+  providerCallId: string;
+}
+
 export type AttemptState = 'claimed' | 'dial-requested' | 'dialed' | 'finished';
 
 export interface AttemptRecord {
@@ -149,6 +162,8 @@ export interface BatchCandidate {
   started?: EngineEvent;
   /** Checked portal-wide (denied as `number-limit`); a dial-requested grant is recorded in the number log. */
   numberLimits?: NumberLimits;
+  /** The rep a preview claim is for (single claims only). */
+  agentId?: string;
 }
 
 export interface BatchClaimRequest {
@@ -322,6 +337,8 @@ export interface ClaimStore {
    * so later grants are spaced from what the carrier sees, not from the grant (only ever moves it later).
    */
   noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number): Promise<void>;
+  /** noteDispatched for many attempts of one portal in one round trip (a worker's sends of one tick). */
+  noteDispatchedMany(portalId: string, notes: readonly DispatchNote[]): Promise<void>;
   /**
    * claimed -> dial-requested (durably, before telephony.dial); takes the pace levels for a preview claim.
    * Checks again, atomically, what the claim checked (a preview claim is held for minutes): lease not expired,
@@ -347,6 +364,8 @@ export interface AttemptStore {
   wrapUpAttempt(request: WrapUpRequest): Promise<WrapUpResult>;
   getAttempt(portalId: string, attemptId: string): Promise<AttemptRecord | null>;
   markDialed(portalId: string, attemptId: string, providerCallId: string): Promise<boolean>;
+  /** markDialed for many attempts of one portal in one round trip; one answer per mark, in order. */
+  markDialedMany(portalId: string, marks: readonly DialedMark[]): Promise<boolean[]>;
   /** Compare-and-set of the folded call progress; extends the attempt's and its slots' leases. */
   saveProgress(
     portalId: string,

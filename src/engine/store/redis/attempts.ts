@@ -8,6 +8,7 @@ import type {
   AttemptRecord,
   AttemptState,
   AttemptStore,
+  DialedMark,
   FinishRequest,
   FinishResult,
   WrapUpRequest,
@@ -59,6 +60,15 @@ export class RedisAttempts implements AttemptStore {
       (await this.ctx.run('mark_dialed', [this.ctx.keys(portalId).attempt(attemptId)], [providerCallId])) ===
       1
     );
+  }
+
+  async markDialedMany(portalId: string, marks: readonly DialedMark[]) {
+    const k = this.ctx.keys(portalId);
+    // Sent in one tick: node-redis writes them as one pipeline, one round trip for all.
+    const replies = await Promise.all(
+      marks.map((m) => this.ctx.run('mark_dialed', [k.attempt(m.attemptId)], [m.providerCallId])),
+    );
+    return replies.map((r) => r === 1);
   }
 
   async saveProgress(

@@ -12,6 +12,7 @@ import type {
   ClaimRequest,
   ClaimResult,
   ClaimStore,
+  DispatchNote,
   DialRequestDenial,
   NumberLimits,
   PaceLevel,
@@ -40,79 +41,52 @@ export class RedisClaims implements ClaimStore {
     return { keys, args };
   }
 
+  /** A single claim is a batch of one: the same script, so the rules cannot diverge between the two. */
   async claim(req: ClaimRequest): Promise<ClaimResult> {
-    const k = this.ctx.keys(req.portalId);
-    const { campaignId, contactId } = req;
-    const prior = decodeProgress(req.expectRev);
-    const pace = this.paceKeysAndArgs(k, campaignId, req.pace ?? []);
-    const keys = [
-      k.campaign(campaignId),
-      k.due(campaignId),
-      k.info(campaignId, contactId),
-      k.state(campaignId, contactId),
-      k.dnc(),
-      k.removed(),
-      k.live(),
-      k.attempt(req.attemptId),
-      k.leases(),
-      k.paceTat(),
-      k.events(),
-      k.paceLive(`c:${campaignId}`),
-      ...pace.keys,
-      k.numberLog(),
-    ];
-    const args = [
-      req.now,
-      contactId,
-      req.expectRev,
-      encodeProgress({ ...prior, state: 'dialing', attemptId: req.attemptId }),
-      encodeProgress({ ...prior, state: 'removed' }),
-      encodeProgress({ ...prior, state: 'dnc' }),
-      req.attemptId,
-      req.from,
-      req.leaseUntil,
-      req.maxLive ?? '',
-      req.busyRetryMs,
-      req.amd ? '1' : '0',
-      req.agentId ?? '',
-      req.localHour ?? '',
-      req.portalId,
-      this.ctx.maxEvents,
-      (req.pace ?? []).length,
-      ...pace.args,
-      ...limitArgs(req.numberLimits),
-    ];
-    const reply = (await this.ctx.run('claim', keys, args)) as string[];
-    if (reply[0] !== 'ok') {
-      const waitMs = reply[1] !== undefined ? Number(reply[1]) : undefined;
-      return { ok: false, reason: reply[0] as ClaimDenial, ...(waitMs !== undefined ? { waitMs } : {}) };
+    const result = await this.runBatch({
+      portalId: req.portalId,
+      campaignId: req.campaignId,
+      now: req.now,
+      candidates: [
+        {
+          contactId: req.contactId,
+          expectRev: req.expectRev,
+          attemptId: req.attemptId,
+          from: req.from,
+          ...(req.localHour !== undefined ? { localHour: req.localHour } : {}),
+          ...(req.numberLimits ? { numberLimits: req.numberLimits } : {}),
+          ...(req.agentId !== undefined ? { agentId: req.agentId } : {}),
+        },
+      ],
+      claimLeaseUntil: req.leaseUntil,
+      ...(req.pace ? { pace: req.pace } : {}),
+      maxLive: req.maxLive,
+      busyRetryMs: req.busyRetryMs,
+      amd: req.amd,
+    });
+    const granted = result.granted[0];
+    if (granted) return { ok: true, attempt: granted };
+    const denied = result.denied[0];
+    if (denied) {
+      return {
+        ok: false,
+        reason: denied.reason,
+        ...(denied.waitMs !== undefined ? { waitMs: denied.waitMs } : {}),
+      };
     }
-    const [, to, due, ordinal, levels] = reply as [string, string, string, string, string];
-    return {
-      ok: true,
-      attempt: {
-        attemptId: req.attemptId,
-        portalId: req.portalId,
-        campaignId,
-        contactId,
-        to,
-        from: req.from,
-        state: 'claimed',
-        ordinal: Number(ordinal),
-        dueAt: Number(due),
-        claimedAt: req.now,
-        leaseUntil: req.leaseUntil,
-        rev: 0,
-        priorLead: req.expectRev,
-        levels: levels ? levels.split(',') : [],
-        amd: req.amd,
-        ...(req.agentId !== undefined ? { agentId: req.agentId } : {}),
-        ...(req.localHour !== undefined ? { localHour: req.localHour } : {}),
-      },
-    };
+    const stop = result.stop!;
+    return { ok: false, reason: stop.reason, ...(stop.waitMs !== undefined ? { waitMs: stop.waitMs } : {}) };
   }
 
   async claimBatch(req: BatchClaimRequest): Promise<BatchClaimResult> {
+    const result = await this.runBatch(req);
+    // the batch API answers no per-denial wait (the engine re-peeks the queue instead)
+    return { ...result, denied: result.denied.map(({ contactId, reason }) => ({ contactId, reason })) };
+  }
+
+  private async runBatch(
+    req: BatchClaimRequest,
+  ): Promise<BatchClaimResult & { denied: { contactId: string; reason: ClaimDenial; waitMs?: number }[] }> {
     const k = this.ctx.keys(req.portalId);
     const { campaignId } = req;
     const pace = this.paceKeysAndArgs(k, campaignId, req.pace ?? []);
@@ -157,6 +131,7 @@ export class RedisClaims implements ClaimStore {
         c.localHour ?? '',
         c.started ? JSON.stringify(c.started) : '',
         ...limitArgs(c.numberLimits),
+        c.agentId ?? '',
       );
     }
     const [stop, wait, replies] = (await this.ctx.run('claim_batch', keys, args)) as [
@@ -164,12 +139,19 @@ export class RedisClaims implements ClaimStore {
       string,
       string[][],
     ];
-    const result: BatchClaimResult = { granted: [], denied: [] };
+    const result: BatchClaimResult & {
+      denied: { contactId: string; reason: ClaimDenial; waitMs?: number }[];
+    } = { granted: [], denied: [] };
     const dialing = req.dialLeaseUntil !== undefined;
     replies.forEach((reply, i) => {
       const c = req.candidates[i]!;
       if (reply[0] !== 'ok') {
-        result.denied.push({ contactId: c.contactId, reason: reply[0] as ClaimDenial });
+        const waitMs = reply[1] ? Number(reply[1]) : undefined;
+        result.denied.push({
+          contactId: c.contactId,
+          reason: reply[0] as ClaimDenial,
+          ...(waitMs !== undefined ? { waitMs } : {}),
+        });
         return;
       }
       const [, to, due, ordinal, levels, notBefore] = reply as [
@@ -196,6 +178,7 @@ export class RedisClaims implements ClaimStore {
         rev: 0,
         priorLead: c.expectRev,
         levels: levels ? levels.split(',') : [],
+        ...(c.agentId ? { agentId: c.agentId } : {}),
         amd: req.amd,
         ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
         ...(Number(notBefore) > req.now ? { notBefore: Number(notBefore) } : {}),
@@ -208,6 +191,20 @@ export class RedisClaims implements ClaimStore {
       };
     }
     return result;
+  }
+
+  async noteDispatchedMany(portalId: string, notes: readonly DispatchNote[]) {
+    const k = this.ctx.keys(portalId);
+    if (!notes.some((n) => n.levels.length)) return;
+    // One transaction for the whole tick's sends (see noteDispatched): one round trip however many.
+    const multi = this.ctx.conn.multi();
+    for (const { attemptId, levels, at } of notes) {
+      for (const level of levels) {
+        multi.zAdd(k.paceWindow(level), { score: at, value: attemptId }, { GT: true });
+        multi.zRem(k.pacePending(level), attemptId);
+      }
+    }
+    await multi.exec();
   }
 
   async noteDispatched(portalId: string, attemptId: string, levels: readonly string[], at: number) {

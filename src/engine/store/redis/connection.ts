@@ -112,6 +112,30 @@ export function isCluster(conn: RedisConnection): conn is RedisClusterClient {
   return Array.isArray((conn as { masters?: unknown }).masters);
 }
 
+/**
+ * Connects `conn` (a duplicate for pub/sub or blocking reads) or gives up after `timeoutMs`: node-redis's
+ * connect() keeps retrying while the server is away, and a caller must not hang on it through an outage.
+ */
+export async function connectWithin(conn: RedisConnection, timeoutMs = 5000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      conn.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Redis connection not ready within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } catch (error) {
+    if (conn.isOpen) conn.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** PING on a single node, or on every master of a cluster. */
 export async function ping(conn: RedisConnection): Promise<string> {
   if (isCluster(conn)) {

@@ -4,7 +4,7 @@
  * pool, so they never stall the scripts on the shared one.
  */
 import type { EngineEvent, EventLog, StoredEvent } from '../../events.js';
-import { watchErrors } from './connection.js';
+import { connectWithin, watchErrors } from './connection.js';
 import type { RedisConnection, RedisErrorLog } from './connection.js';
 import type { RedisContext } from './context.js';
 
@@ -51,7 +51,7 @@ export class RedisEvents implements EventLog {
     let conn = this.blockingPool.pop();
     if (!conn) {
       const fresh = watchErrors(this.ctx.conn.duplicate(), 'blocking reads', this.errorLog);
-      await fresh.connect();
+      await connectWithin(fresh);
       conn = fresh;
     }
     this.blockingAll.add(conn);

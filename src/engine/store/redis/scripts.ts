@@ -11,7 +11,6 @@ import type { RedisConnection } from './connection.js';
 import { isConnectionError } from './connection.js';
 
 export const SCRIPT_NAMES = [
-  'claim',
   'claim_batch',
   'wrap_up',
   'dial_requested',
@@ -28,7 +27,6 @@ export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** Scripts that grant pacer slots or append events include the shared pacer/event library. */
 const WITH_LIBRARY = new Set<ScriptName>([
-  'claim',
   'claim_batch',
   'wrap_up',
   'dial_requested',
@@ -39,7 +37,7 @@ const WITH_LIBRARY = new Set<ScriptName>([
 ]);
 
 /** Scripts that check or record dials in the portal's per-number log. */
-const WITH_NUMBER_LOG = new Set<ScriptName>(['claim', 'claim_batch', 'dial_requested']);
+const WITH_NUMBER_LOG = new Set<ScriptName>(['claim_batch', 'dial_requested']);
 
 /** Read next to this module (not the working directory), so tsx, jest and the built dist all find them. */
 function loadLua(name: string): string {

@@ -3,7 +3,7 @@
  * workers of every process at once instead of at their next poll. The subscriber is a connection of its own
  * (a subscribed connection can do nothing else), made on first use, with its own error listener.
  */
-import { watchErrors } from './connection.js';
+import { connectWithin, watchErrors } from './connection.js';
 import type { RedisConnection, RedisErrorLog } from './connection.js';
 import type { WakeUps } from '../store.js';
 import type { RedisContext } from './context.js';
@@ -25,9 +25,13 @@ export class RedisWakeUps implements WakeUps {
   private connectSubscriber(): Promise<RedisConnection> {
     this.subscriber ??= (async () => {
       const sub = watchErrors(this.ctx.conn.duplicate(), 'wake-up subscriber', this.errorLog);
-      await sub.connect();
+      await connectWithin(sub);
       return sub;
     })();
+    // a failed connect is tried again on the next subscription, not remembered
+    this.subscriber.catch(() => {
+      this.subscriber = null;
+    });
     return this.subscriber;
   }
 

@@ -1,22 +1,29 @@
--- Claims several due leads of one campaign in one call, each with the same checks as claim.lua (campaign
--- active, lead still due and unchanged, not removed nor DNC, no live attempt for the contact or its number,
--- dial-mode capacity, pacer at every level). Stops at the first 'inactive', 'capacity' or 'paced': later
+-- The one claim script: claims due leads of one campaign for new attempts (a single claim is a batch of one).
+-- Per candidate, in order: campaign active, lead unchanged since peeked, still due, contact not removed and
+-- number not DNC (both block the lead for good), no live attempt for the contact or its number in any
+-- campaign (moved back busyRetryMs), the number's portal-wide cap and gap (moved to its earliest allowed time),
+-- dial-mode capacity, the pacer at every level. Stops at the first 'inactive', 'capacity' or 'paced': later
 -- candidates are left untouched in the queue. With a dial lease, a granted attempt is written directly as
--- dial-requested (its attempt.started event appended): from then on it is never dialed again, only finalized,
--- so a worker that dies before telephony.dial costs that lead one attempt, never a second call.
--- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
--- attempt record with a candidate's id can only come from an earlier run of this same command: that grant is
--- answered again as it was (no second pacer slot, no second attempt.started), and a lead this command blocked
--- or moved answers the same denial, changing nothing.
+-- dial-requested (its attempt.started event appended and the dial recorded in the number log at its
+-- not-before time): from then on it is never dialed again, only finalized, so a worker that dies before
+-- telephony.dial costs that lead one attempt, never a second call.
 -- KEYS: 1 campaign, 2 due, 3 dnc, 4 removed, 5 live locks, 6 leases, 7 pacer tat, 8 events, 9 campaign live,
 --       10.. (window, live, pending) per pace level, then the portal's number log (number_log.lua), then
 --       (info bucket, state bucket, attempt) per candidate
 -- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
 --       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
 --       rate-window slot; the caller waits for the returned not-before time), 12.. level triples,
---       then 11 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
---       localHour, startedEvent, the number's cap per 24 h (0 none), its minimum gap (ms)
--- A grant written as dial-requested is recorded in the number log at its not-before time (when it may go out).
+--       then 12 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
+--       localHour, startedEvent, the number's cap per 24 h (0 none), its minimum gap (ms), agentId
+-- Returns: { stop ('' | 'inactive' | 'capacity' | 'paced'), stopWaitMs ('' none), results } with one result
+--       per candidate examined: { 'ok', e164, due, ordinal, levels, notBefore } or { denial, waitMs ('' none) }
+--       (denials: changed, not-due, removed, dnc, contact-busy, number-limit).
+-- Invariants: never two live attempts for one contact or one number portal-wide; never a DNC number or a
+-- removed contact; never past a number's cap or gap, a campaign's capacity or a pacer level's rate and cap.
+-- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
+-- attempt record with a candidate's id can only come from an earlier run of this same command: that grant is
+-- answered again as it was (no second pacer slot, no second attempt.started), and a lead this command blocked
+-- or moved answers the same denial, changing nothing.
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local levels_n = tonumber(ARGV[10])
@@ -35,7 +42,7 @@ local function block(c, rev, reason, why)
   redis.call('ZREM', KEYS[2], c.contact)
   redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'e', cjson.encode({
     type = 'lead.removed', portalId = ARGV[8], campaignId = camp[2], contactId = c.contact, reason = why, at = now }))
-  return { reason }
+  return { reason, '' }
 end
 
 local function live_elsewhere(c, e164)
@@ -52,32 +59,35 @@ local function claim_one(c)
   if camp[1] ~= 'active' then return { 'inactive' } end
   local raw = redis.call('HGET', c.state_key, c.contact) or ''
   if raw ~= c.expect then
-    if raw == c.removed_rev then return { 'removed' } end
-    if raw == c.dnc_rev then return { 'dnc' } end
-    return { 'changed' }
+    if raw == c.removed_rev then return { 'removed', '' } end
+    if raw == c.dnc_rev then return { 'dnc', '' } end
+    return { 'changed', '' }
   end
   local info = redis.call('HGET', c.info_key, c.contact)
-  if not info then return { 'changed' } end
+  if not info then return { 'changed', '' } end
   local e164 = string.match(info, '^[^|]+')
   local due = redis.call('ZSCORE', KEYS[2], c.contact)
-  if not due then return { 'not-due' } end
+  if not due then return { 'not-due', '' } end
   if tonumber(due) > now then
-    if live_elsewhere(c, e164) then return { 'contact-busy' } end
+    -- moved back as contact-busy by an earlier run of this command (exactly busyRetryMs from now): the same
+    -- answer; any other lead not yet due is simply not due
+    if tonumber(due) == now + tonumber(ARGV[6]) and live_elsewhere(c, e164) then return { 'contact-busy', ARGV[6] } end
     -- moved to the number's earliest allowed time (maybe by an earlier run of this command): the same answer
-    if number_log_earliest(number_log, e164, now, c.cap, c.gap) == tonumber(due) then return { 'number-limit' } end
-    return { 'not-due' }
+    local earliest = number_log_earliest(number_log, e164, now, c.cap, c.gap)
+    if earliest == tonumber(due) then return { 'number-limit', tostring(earliest - now) } end
+    return { 'not-due', '' }
   end
   if redis.call('SISMEMBER', KEYS[4], c.contact) == 1 then return block(c, c.removed_rev, 'removed', 'DELETED') end
   if redis.call('SISMEMBER', KEYS[3], e164) == 1 then return block(c, c.dnc_rev, 'dnc', 'DNC') end
   if live_elsewhere(c, e164) then
     redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[6]), c.contact)
-    return { 'contact-busy' }
+    return { 'contact-busy', ARGV[6] }
   end
   -- the per-number cap and gap hold portal-wide: too soon moves the lead to the earliest allowed time
   local earliest = number_log_earliest(number_log, e164, now, c.cap, c.gap)
   if earliest > now then
     redis.call('ZADD', KEYS[2], 'XX', earliest, c.contact)
-    return { 'number-limit' }
+    return { 'number-limit', tostring(earliest - now) }
   end
   if ARGV[5] ~= '' then
     redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now)
@@ -101,7 +111,7 @@ local function claim_one(c)
   local nb = string.format('%.17g', not_before)
   redis.call('HSET', c.attempt_key, 'c', camp[2], 'k', c.contact, 'to', e164, 'from', c.from, 'st', 'claimed',
     'n', ordinal, 'due', due, 'cl', ARGV[1], 'lease', lease_arg, 'rev', 0, 'prior', raw, 'lv', names,
-    'amd', ARGV[7], 'ag', '', 'lh', c.local_hour, 'nb', nb)
+    'amd', ARGV[7], 'ag', c.agent, 'lh', c.local_hour, 'nb', nb)
   if dial_lease ~= '' then
     redis.call('HSET', c.attempt_key, 'st', 'dial-requested', 'dr', ARGV[1])
     redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'e', c.started)
@@ -114,11 +124,11 @@ end
 local stop = ''
 local stop_wait = ''
 for i = 0, n - 1 do
-  local a = cand_args + i * 11
+  local a = cand_args + i * 12
   local k = cand_keys + i * 3
   local c = { contact = ARGV[a], expect = ARGV[a + 1], new_rev = ARGV[a + 2], removed_rev = ARGV[a + 3],
     dnc_rev = ARGV[a + 4], attempt = ARGV[a + 5], from = ARGV[a + 6], local_hour = ARGV[a + 7],
-    started = ARGV[a + 8], cap = tonumber(ARGV[a + 9]) or 0, gap = tonumber(ARGV[a + 10]) or 0,
+    started = ARGV[a + 8], cap = tonumber(ARGV[a + 9]) or 0, gap = tonumber(ARGV[a + 10]) or 0, agent = ARGV[a + 11],
     info_key = KEYS[k], state_key = KEYS[k + 1], attempt_key = KEYS[k + 2] }
   local r = claim_one(c)
   if r[1] == 'inactive' or r[1] == 'capacity' or r[1] == 'paced' then

@@ -9,6 +9,10 @@
 --       then the lead's state bucket, dnc, removed, number log
 -- ARGV: 1 now, 2 leaseUntil, 3 attemptId, 4 acquire ('1'/'0'), 5 maxEvents, 6 nLevels, 7 nEvents,
 --       8.. level triples, then the number's cap per 24 h (0 none) and minimum gap (ms), then events
+-- Returns: { 'ok' } or { denial, waitMs? } (not-claimed, expired, inactive, removed, dnc, changed, paced,
+--       number-limit); a denial changes nothing.
+-- Invariant: no dial of a DNC number, a removed contact or past the number's cap and gap, and no attempt
+--       dial-requested twice (it is never dialed again, only finalized).
 local a = redis.call('HMGET', KEYS[1], 'st', 'dr', 'lease', 'k', 'to', 'nb')
 if a[1] == 'dial-requested' and a[2] == ARGV[1] and a[3] == ARGV[2] then return { 'ok', a[6] or ARGV[1] } end
 if a[1] ~= 'claimed' then return { 'not-claimed' } end

@@ -7,6 +7,8 @@
 --       then (info bucket, number bucket) per row, then the info bucket per skip
 -- ARGV: 1 nRows, 2 nSkipped, 3 portalId, 4 campaignId, 5 now, 6 maxEvents, 7 channel,
 --       then (contactId, e164, infoRaw, dueAt) per row, then (contactId, reason) per skip
+-- Returns: { enrolled contact ids, flat (contactId, reason) pairs of the skips this request recorded }.
+-- Invariant: one lead per number per campaign; a DNC number or removed contact is never enrolled.
 local n = tonumber(ARGV[1])
 local m = tonumber(ARGV[2])
 local base = 8 + n * 4

@@ -8,6 +8,10 @@
 --       14 progress ('' none: keep), 15 progress revision it was folded over ('' none), 16.. events
 -- A rep's wrap-up saved after the caller read the attempt was not applied: 'stale-wrap-up', read again.
 -- Progress saved by another callback since the caller's fold: 'stale-progress', fold again.
+-- Returns: 'finished', 'already-finished', 'missing', 'stale-wrap-up', 'stale-progress' or 'stale-levels'
+--       (the caller's levels were out of date: read the attempt again).
+-- Invariant: an attempt is finished once; its live locks and slots are released exactly once; a lead made
+--       final (removed, DNC) during the call is never requeued.
 local a = redis.call('HMGET', KEYS[1], 'st', 'k', 'to', 'lv', 'wu', 'fid', 'rev')
 if not a[1] then return 'missing' end
 if a[1] == 'finished' then

@@ -1,3 +1,5 @@
+-- Library, prepended to claim_batch.lua and dial_requested.lua (see scripts.ts): no KEYS or ARGV of its own.
+-- Invariant: a number is never dialed more than its cap per rolling 24 h, nor sooner than its minimum gap.
 -- The portal-wide log of recent dials per number: ONE hash, field e164 -> the last few dial times (base 36,
 -- oldest first, comma separated). The legal per-24 h caps (Florida, Oklahoma: 3) and the minimum gap hold per
 -- number whatever campaign dials it, so every script that commits a dial checks and appends here atomically.

@@ -1,3 +1,6 @@
+-- Library, prepended to claim_batch.lua, wrap_up.lua, dial_requested.lua, save_progress.lua, finish.lua, set_lead.lua
+-- and save_campaign.lua (see scripts.ts): no KEYS or ARGV of its own; its functions take the keys they touch.
+-- Invariant: never more than ceil(cps) grants in any 1000 ms window nor more live attempts than the cap, per level.
 -- Pacer library, prepended to the scripts that grant calls (see src/engine/pacer.ts for the rules it mirrors).
 -- Per level: a window zset (one entry per call: its slot until the call is sent, then its recorded send time; the
 -- hard cap of ceil(cps) per 1000 ms), a pending zset (calls granted for dialing but not yet sent, by slot), a

@@ -4,6 +4,9 @@
 -- same request answers 1 again and changes nothing.
 -- KEYS: 1 attempt, 2 due, 3 state bucket, 4 live locks, 5 leases, 6.. level lives
 -- ARGV: 1 at, 2 attemptId, 3 levels (as read), 4 channel, 5 request id
+-- Returns: 1 when the claim was undone (now or by an earlier run of this request), else 0.
+-- Invariant: only an attempt that never reached dial-requested is undone (a dial request is never repeated);
+--       a lead made final meanwhile stays final.
 local a = redis.call('HMGET', KEYS[1], 'st', 'k', 'to', 'prior', 'lv', 'rq')
 if a[1] == 'requeued' and a[6] == ARGV[5] then return 1 end
 if a[1] ~= 'claimed' or (a[5] or '') ~= ARGV[3] then return 0 end

@@ -3,6 +3,8 @@
 -- KEYS: 1 campaign, 2 campaign index, 3 events
 -- ARGV: 1 expectVersion ('0' = create), 2 record json, 3 status, 4 cps, 5 cap, 6 campaignId, 7 newVersion,
 --       8 updatedAt, 9 maxEvents, 10 channel, 11 nEvents, 12 request id, 13.. events
+-- Returns: 1 when saved, 0 when the stored version is not the expected one.
+-- Invariant: no lost update: each save names the version it read.
 local cur = redis.call('HMGET', KEYS[1], 'v', 'rq')
 local v = cur[1]
 if v == ARGV[7] and cur[2] == ARGV[12] then return 1 end

@@ -3,6 +3,8 @@
 -- Safe to run twice: progress and lease already written at the next revision by this same request answer 1 again.
 -- KEYS: 1 attempt, 2 leases, 3 live locks, 4 events, 5.. level live zsets
 -- ARGV: 1 expectRev, 2 progress, 3 leaseUntil, 4 attemptId, 5 maxEvents, 6 nEvents, 7.. events
+-- Returns: 1 when saved, 0 when the revision moved (fold again) or the attempt is finished.
+-- Invariant: progress revisions only move forward, and a finished attempt's leases are never extended.
 local a = redis.call('HMGET', KEYS[1], 'st', 'rev', 'k', 'to', 'prog', 'lease')
 if a[2] and tonumber(a[2]) == tonumber(ARGV[1]) + 1 and a[5] == ARGV[2] and a[6] == ARGV[3] then return 1 end
 if not a[1] or a[1] == 'finished' or a[2] ~= ARGV[1] then return 0 end

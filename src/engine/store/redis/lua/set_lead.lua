@@ -4,6 +4,8 @@
 -- KEYS: 1 due, 2 state bucket, 3 events
 -- ARGV: 1 contactId, 2 expectRev, 3 newRev, 4 due ('' = remove from queue), 5 requireQueued ('1'/'0'),
 --       6 maxEvents, 7 nEvents, 8.. events
+-- Returns: 1 when the lead changed (or already is exactly as requested), 0 when its record moved.
+-- Invariant: compare-and-set: a lead changed since it was read (claimed, finished) is never overwritten.
 local contact = ARGV[1]
 local cur = redis.call('HGET', KEYS[2], contact) or ''
 local queued = redis.call('ZSCORE', KEYS[1], contact)

@@ -5,6 +5,7 @@
 -- KEYS: 1 events stream
 -- ARGV: 1 cap
 -- Returns the number of entries removed.
+-- Invariant: no entry a consumer group has not acked (or not yet read) is trimmed.
 local cap = tonumber(ARGV[1])
 if redis.call('XLEN', KEYS[1]) <= cap then return 0 end
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])

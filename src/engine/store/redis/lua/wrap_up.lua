@@ -7,6 +7,8 @@
 -- KEYS: 1 attempt, 2 state bucket, 3 due, 4 events, 5 dnc
 -- ARGV: 1 wrapUp json, 2 mode, 3 contactId, 4 expectRev, 5 newRev, 6 due ('' none), 7 dncNumber ('' none),
 --       8 maxEvents, 9 channel, 10 nEvents, 11 request id, 12.. events
+-- Returns: 'saved', 'applied', 'same', 'conflict', 'finished', 'not-finished', 'changed' or 'missing'.
+-- Invariant: one wrap-up per attempt, applied to its lead at most once, never over a lead changed since read.
 local a = redis.call('HMGET', KEYS[1], 'st', 'wu', 'wq')
 if not a[1] then return 'missing' end
 if a[2] and a[2] ~= '' then

@@ -3,8 +3,8 @@
  * at-least-once delivery to a group, pending entries until acked, reclaim of a silent consumer's entries).
  */
 import { EventEmitter } from 'node:events';
-import type { Clock } from '../../shared/clock.js';
-import type { EngineEvent, EventLog, StoredEvent } from '../events.js';
+import type { Clock } from '../../../shared/clock.js';
+import type { EngineEvent, EventLog, StoredEvent } from '../../events.js';
 
 interface Pending {
   consumer: string;
