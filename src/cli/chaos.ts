@@ -101,7 +101,8 @@ async function main(): Promise<void> {
   });
   const carrierUrl = await carrier.listen();
 
-  // Setup through the same service the backend uses.
+  // Setup through the same service the backend uses. The store's constructor still takes an ioredis client
+  // (the move to node-redis replaces it there); this and the worker's are the run's only Redis connections.
   const client = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   client.on('error', () => {});
   const store = new RedisStore({ redis: client, keyPrefix: PREFIX });
