@@ -12,9 +12,9 @@ import { z } from 'zod';
 import { composeBackend } from '../app/compose.js';
 import type { Backend } from '../app/compose.js';
 import { ConfigError, loadEnv } from '../config/env.js';
-import { normalizePhone } from '../domain/phone.js';
 import { simulationClock } from '../shared/clock.js';
 import type { SimulationClock } from '../shared/clock.js';
+import { legalMinutes, localMinutes } from './legal-oracle.js';
 import type { LeadState, SkipReason, StoredEvent } from '../engine/events.js';
 import { FINAL_LEAD_STATES } from '../engine/events.js';
 import { connectRedis } from '../engine/store/redis/connection.js';
@@ -222,28 +222,6 @@ async function readAllEvents(backend: Backend): Promise<StoredEvent[]> {
     events.push(...batch);
     after = batch[batch.length - 1]!.id;
   }
-}
-
-/** Minutes since local midnight in `zone` at `at`. */
-function localMinutes(at: number, zone: string): number {
-  const t = DateTime.fromMillis(at, { zone });
-  return t.hour * 60 + t.minute;
-}
-
-/**
- * The report's own legal-hours oracle, written apart from the engine's rules on purpose: US 08:00-21:00,
- * Florida and Oklahoma 08:00-20:00, Canada 09:00-21:30 on weekdays and 10:00-18:00 at weekends, anywhere else
- * 08:00-21:00. Returns [start, end) in minutes of the callee's local day.
- */
-function legalMinutes(e164: string, at: number, zone: string): [number, number] {
-  const phone = normalizePhone(e164, 'US');
-  const subdivision = phone.ok ? phone.phone.subdivision : undefined;
-  if (subdivision === 'US-FL' || subdivision === 'US-OK') return [8 * 60, 20 * 60];
-  if (subdivision?.startsWith('CA-')) {
-    const weekend = DateTime.fromMillis(at, { zone }).weekday >= 6;
-    return weekend ? [10 * 60, 18 * 60] : [9 * 60, 21 * 60 + 30];
-  }
-  return [8 * 60, 21 * 60];
 }
 
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoReport> {

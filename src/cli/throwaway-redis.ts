@@ -65,6 +65,8 @@ export interface ThrowawayRedis {
 export interface ThrowawayRedisOptions {
   /** Append-only file on (durable across restarts in `dir`); default off: no persistence at all. */
   appendOnly?: boolean;
+  /** With `appendOnly`: fsync every write (a crash loses nothing acknowledged) instead of once a second. */
+  fsyncAlways?: boolean;
   /** Reuse this port and directory (a restart of the same server); default a free port and a new temp dir. */
   port?: number;
   dir?: string;
@@ -78,7 +80,7 @@ export async function throwawayRedis(options: ThrowawayRedisOptions = {}): Promi
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'autodial-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
-  if (options.appendOnly) args.push('--appendfsync', 'everysec');
+  if (options.appendOnly) args.push('--appendfsync', options.fsyncAlways ? 'always' : 'everysec');
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
