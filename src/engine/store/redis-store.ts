@@ -54,6 +54,7 @@ const SCRIPTS = [
   'save_campaign',
   'mark_dialed',
   'trim_events',
+  'set_lead_number',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 /** Scripts that grant pacer slots or append events include the shared library. */
@@ -367,6 +368,86 @@ export class RedisStore implements Store {
 
   async removeContact(portalId: string, contactId: string) {
     await this.redis.sadd(this.keys(portalId).removed(), contactId);
+  }
+
+  async setLeadNumber(portalId: string, campaignId: string, contactId: string, e164: string, zone?: string) {
+    const k = this.keys(portalId);
+    for (;;) {
+      const info = await this.redis.hget(k.info(campaignId, contactId), contactId);
+      if (!info) return 'missing';
+      const old = decodeInfo(info).e164;
+      const reply = (await this.run(
+        'set_lead_number',
+        [
+          k.info(campaignId, contactId),
+          k.state(campaignId, contactId),
+          k.numbers(campaignId, e164),
+          k.numbers(campaignId, old),
+        ],
+        [contactId, e164, encodeInfo(e164, zone), old],
+      )) as string;
+      if (reply !== 'changed') return reply as 'updated' | 'missing' | 'duplicate';
+    }
+  }
+
+  /** Not one script: the event scan may be long. Each step is idempotent, and the removed mark goes last. */
+  async purgeContact(portalId: string, contactId: string, numbers: readonly string[]) {
+    const k = this.keys(portalId);
+    if (await this.redis.hexists(k.live(), `c:${contactId}`)) return 'live';
+    const known = new Set(numbers);
+    const attemptIds = new Set<string>();
+    const campaignIds = await this.redis.smembers(k.campaigns());
+    for (const c of campaignIds) {
+      const info = await this.redis.hget(k.info(c, contactId), contactId);
+      const progress = await this.redis.hget(k.state(c, contactId), contactId);
+      if (info) known.add(decodeInfo(info).e164);
+      const last = decodeProgress(progress).attemptId;
+      if (last) attemptIds.add(last);
+    }
+    for (const c of campaignIds) {
+      const pipe = this.redis
+        .multi()
+        .hdel(k.info(c, contactId), contactId)
+        .hdel(k.state(c, contactId), contactId)
+        .zrem(k.due(c), contactId)
+        .hdel(k.skipped(c), contactId);
+      for (const n of known) {
+        // only this contact's hold on the number: another contact's lead keeps its own
+        const holder = await this.redis.hget(k.numbers(c, n), n);
+        if (holder === contactId) pipe.hdel(k.numbers(c, n), n);
+      }
+      await pipe.exec();
+    }
+    if (known.size) {
+      await this.redis
+        .multi()
+        .srem(k.dnc(), ...known)
+        .hdel(k.numberLog(), ...known)
+        .hdel(k.live(), ...[...known].map((n) => `n:${n}`))
+        .exec();
+    }
+    // Every event that names the contact or one of its numbers, and the attempts they mention.
+    let start = '-';
+    for (;;) {
+      const page = await this.redis.xrange(k.events(), start, '+', 'COUNT', 1000);
+      if (!page.length) break;
+      const doomed: string[] = [];
+      for (const entry of parseEntries(page)) {
+        const e = entry as StoredEvent & { contactId?: string; to?: string; attemptId?: string };
+        if (e.contactId === contactId || (e.to !== undefined && known.has(e.to))) {
+          doomed.push(entry.id);
+          if (e.attemptId) attemptIds.add(e.attemptId);
+        }
+      }
+      if (doomed.length) await this.redis.xdel(k.events(), ...doomed);
+      start = `(${page[page.length - 1]![0]}`;
+    }
+    if (attemptIds.size) {
+      await this.redis.del(...[...attemptIds].map((id) => k.attempt(id)));
+      await this.redis.zrem(k.leases(), ...attemptIds);
+    }
+    await this.redis.srem(k.removed(), contactId);
+    return 'purged';
   }
 
   // ---- due queue ----

@@ -272,6 +272,23 @@ export interface Store extends EventLog {
   addDoNotCall(portalId: string, numbers: string[]): Promise<void>;
   isDoNotCall(portalId: string, number: string): Promise<boolean>;
   removeContact(portalId: string, contactId: string): Promise<void>;
+  /**
+   * The CRM changed the lead's number or zone: updated (queue time unchanged; the pre-dial check re-reads them),
+   * missing (no lead, or a final one), or duplicate (another lead of the campaign holds that number).
+   */
+  setLeadNumber(
+    portalId: string,
+    campaignId: string,
+    contactId: string,
+    e164: string,
+    zone?: string,
+  ): Promise<'updated' | 'missing' | 'duplicate'>;
+  /**
+   * Privacy deletion: forgets the contact and its numbers everywhere in the portal (leads, skips, number indexes,
+   * DNC and removed sets, the number log, attempts, and every event that names them). `live`: a call to the
+   * contact is under way; nothing was deleted, try again after it ends. Idempotent.
+   */
+  purgeContact(portalId: string, contactId: string, numbers: readonly string[]): Promise<'purged' | 'live'>;
 
   // the due queue
   /** Due leads, earliest first; `offset` skips that many (workers spread over a long queue). */
