@@ -13,3 +13,4 @@ export * from './policy.js';
 export * from './random.js';
 export * from './pace.js';
 export * from './caller-id.js';
+export * from './dnc-registry.js';
