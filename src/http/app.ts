@@ -25,6 +25,11 @@ export interface AppOptions {
   metricsEndpoint?: boolean;
   /** Largest JSON body accepted. */
   bodyLimit?: string;
+  /**
+   * Path prefixes whose routers verify a signature over the raw body and parse it themselves (HubSpot): the
+   * app's JSON parser leaves their bodies unread.
+   */
+  rawBodyPaths?: string[];
 }
 
 /** An error with an HTTP status and structured details, for route handlers to throw. */
@@ -65,7 +70,12 @@ export function createApp(options: AppOptions): Express {
     next();
   });
 
-  app.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
+  const json = express.json({ limit: options.bodyLimit ?? '1mb' });
+  const rawBodyPaths = options.rawBodyPaths ?? [];
+  app.use((req, res, next) => {
+    if (rawBodyPaths.some((p) => req.path === p || req.path.startsWith(`${p}/`))) next();
+    else json(req, res, next);
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });

@@ -117,6 +117,7 @@ export class WebhookProcessor {
     // Per portal, contacts whose phone changed: re-read once, after the other changes.
     const phoneChanges = new Map<string, Set<string>>();
     const newest = new Map<string, WebhookEvent>();
+    const flags: WebhookEvent[] = [];
     for (const e of fresh) {
       const type = e.subscriptionType;
       if (await this.o.privacy.isPurged(e.portalId, e.objectId)) {
@@ -133,7 +134,12 @@ export class WebhookProcessor {
         (type === 'contact.propertyChange' || (type === 'object.propertyChange' && this.isContact(e))) &&
         e.propertyName
       ) {
-        // Only the newest change of each contact property in this batch counts.
+        // A flag set is never undone here, so every "set" counts whatever its age: the end state is then the
+        // same in any order. Other properties: only the newest change of each contact property counts.
+        if (this.isFlagSet(e)) {
+          flags.push(e);
+          continue;
+        }
         const key = `${e.portalId}/${e.objectId}/${e.propertyName}`;
         const before = newest.get(key);
         if (before) report.stale++;
@@ -141,6 +147,10 @@ export class WebhookProcessor {
       } else {
         report.ignored++;
       }
+    }
+    for (const e of flags) {
+      await this.applyPropertyChange(e, phoneChanges);
+      report.applied++;
     }
     for (const e of newest.values()) {
       if (!(await this.isNewer(e))) {
@@ -158,6 +168,14 @@ export class WebhookProcessor {
       await this.o.redis.set(this.keys(e.portalId).seen(eventHash(e)), '1', { EX: SEEN_TTL_SECONDS });
     }
     return report;
+  }
+
+  private isFlagSet(e: WebhookEvent): boolean {
+    const flag =
+      e.propertyName === DNC_PROPERTY ||
+      e.propertyName === WRONG_NUMBER_PROPERTY ||
+      (e.propertyName === EMAIL_OPT_OUT_PROPERTY && this.optOutMeansDnc);
+    return flag && truthy(e.propertyValue);
   }
 
   private isContact(e: WebhookEvent): boolean {
