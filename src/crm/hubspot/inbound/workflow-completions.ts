@@ -198,11 +198,6 @@ export function startWorkflowCompletions(o: WorkflowCompletionsOptions): Workflo
 
   const outboxLoop = (async () => {
     while (!stopping) {
-      try {
-        await sendDue();
-      } catch (error) {
-        log.error({ err: error }, 'workflow outbox error; retrying');
-      }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, o.outboxEveryMs ?? 1000);
         abort.signal.addEventListener('abort', () => {
@@ -210,6 +205,12 @@ export function startWorkflowCompletions(o: WorkflowCompletionsOptions): Workflo
           resolve();
         });
       });
+      if (stopping) break;
+      try {
+        await sendDue();
+      } catch (error) {
+        log.error({ err: error }, 'workflow outbox error; retrying');
+      }
     }
   })();
 
