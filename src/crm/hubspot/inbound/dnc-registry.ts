@@ -81,12 +81,12 @@ const MAX_REPORTED_ERRORS = 1000;
 /** Streams the file's numbers: { line, e164 } or { line, error }. */
 async function* registryRows(file: string, defaultRegion: string) {
   const parser = createReadStream(file).pipe(
-    parse({ relax_column_count: true, skip_empty_lines: true, trim: true, bom: true }),
+    parse({ relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, info: true }),
   );
   let column = 0;
   let first = true;
-  for await (const record of parser as AsyncIterable<string[]>) {
-    const line = parser.info.lines;
+  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    const line = info.lines;
     if (first) {
       first = false;
       const header = record.findIndex((c) => /^(phone|number|phone ?number|telephone)$/i.test(c));
