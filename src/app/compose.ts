@@ -40,6 +40,7 @@ import type { CallEvent, Telephony } from '../telephony/telephony.js';
 import { TwilioTelephony, createTwilioClient } from '../telephony/twilio/twilio-telephony.js';
 import type { TelephonyWarning } from '../telephony/twilio/twilio-telephony.js';
 import { createTwilioWebhookRouter } from '../telephony/twilio/webhooks.js';
+import { prepareHubSpotInbound } from './hubspot-inbound.js';
 import { createTwimlFlows } from './twiml-for.js';
 
 /** A configuration the code does not support yet (as opposed to a malformed one). */
@@ -163,7 +164,18 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     account: { callsPerSecond: env.ACCOUNT_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
     callerId: { callsPerSecond: env.CALLER_ID_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
   };
-  const campaigns = new CampaignService({ store, clock, zones, random, account: () => account });
+  // CRM=hubspot: webhooks, DNC, privacy and the workflow action; its registry guard holds campaign starts.
+  // (The cast: until the HubSpot adapter lifts the start-up refusal above, TypeScript knows CRM is local here.)
+  const hubspotParts =
+    (env.CRM as Env['CRM']) === 'hubspot' ? await prepareHubSpotInbound(env, logger) : null;
+  const campaigns = new CampaignService({
+    store,
+    clock,
+    zones,
+    random,
+    account: () => account,
+    ...(hubspotParts ? { dialGuard: hubspotParts.dialGuard } : {}),
+  });
 
   // The engine is the carrier's event sink, and the carrier is the engine's telephony: bind late.
   let engine: Engine | null = null;
@@ -252,6 +264,16 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     routers.push({ path: '/twilio', router: withLatency(twilioRouter, metrics) });
   }
 
+  const hubspotInbound = hubspotParts?.build({
+    store,
+    campaigns,
+    clock,
+    logger,
+    account: () => account,
+    consumer: `${hostname()}-${process.pid}`,
+  });
+  if (hubspotInbound) routers.push({ path: hubspotInbound.path, router: hubspotInbound.router });
+
   const app = createApp({
     logger,
     metrics,
@@ -260,6 +282,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     ...(overrides.healthTimeoutMs !== undefined ? { healthTimeoutMs: overrides.healthTimeoutMs } : {}),
     monitor: { eventLog: store, portalId, snapshot: () => live.snapshot() },
     routers,
+    ...(hubspotInbound ? { rawBodyPaths: [hubspotInbound.path] } : {}),
   });
 
   let writeback: Writeback | null = null;
@@ -290,6 +313,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       started = true;
       info.start();
       engine!.start([portalId]);
+      hubspotInbound?.start([portalId]);
       writeback = startWriteback({
         eventLog: store,
         portalId,
@@ -329,6 +353,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       // Calls already placed keep reporting until they end; their outcomes still reach the writeback.
       if (simulator) await withTimeout(simulator.whenIdle(), overrides.drainTimeoutMs ?? 5000);
       await writeback?.stop();
+      await hubspotInbound?.stop();
       await live.stop();
       if (server) {
         const s = server;
@@ -338,6 +363,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         });
       }
       await store.close();
+      await hubspotParts?.close();
       // QUIT lets Redis finish what it has; a Redis that is down gets a plain disconnect.
       if (redis?.status === 'ready') await redis.quit().catch(() => redis?.disconnect());
       else redis?.disconnect();

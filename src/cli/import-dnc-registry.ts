@@ -13,11 +13,7 @@ import { createClient } from 'redis';
 import { z } from 'zod';
 import { loadEnv } from '../config/env.js';
 import { RedisStore } from '../engine/store/redis-store.js';
-import {
-  RegistryStore,
-  VersionDateSchema,
-  importRegistryFile,
-} from '../crm/hubspot/inbound/dnc-registry.js';
+import { RegistryStore, VersionDateSchema, importRegistryFile } from '../crm/hubspot/inbound/dnc-registry.js';
 
 const ArgsSchema = z.object({
   portal: z.string().regex(/^\d{1,20}$/, '--portal: expected the numeric HubSpot portal id'),
@@ -26,7 +22,10 @@ const ArgsSchema = z.object({
   'skip-bad-rows': z.boolean().default(false),
 });
 
-export async function main(argv = process.argv.slice(2), out = process.stdout): Promise<number> {
+export async function main(
+  argv = process.argv.slice(2),
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -38,7 +37,9 @@ export async function main(argv = process.argv.slice(2), out = process.stdout): 
   });
   const args = ArgsSchema.safeParse(values);
   if (!args.success) {
-    out.write(`${args.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('\n')}\n`);
+    out.write(
+      `${args.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('\n')}\n`,
+    );
     return 2;
   }
   const env = loadEnv();
@@ -62,9 +63,12 @@ export async function main(argv = process.argv.slice(2), out = process.stdout): 
       skipBadRows: args.data['skip-bad-rows'],
       onProgress: (n) => out.write(`\r${n.toLocaleString('en-US')} numbers imported`),
     });
-    for (const bad of report.badRows) out.write(`line ${bad.line}: ${JSON.stringify(bad.value)}: ${bad.reason}\n`);
+    for (const bad of report.badRows)
+      out.write(`line ${bad.line}: ${JSON.stringify(bad.value)}: ${bad.reason}\n`);
     if (!report.applied) {
-      out.write(`${report.badRows.length} bad row(s); nothing imported (use --skip-bad-rows to import the rest)\n`);
+      out.write(
+        `${report.badRows.length} bad row(s); nothing imported (use --skip-bad-rows to import the rest)\n`,
+      );
       return 1;
     }
     out.write(`\nregistry version ${args.data['version-date']}: ${report.imported} numbers imported\n`);

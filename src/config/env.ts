@@ -3,7 +3,7 @@
  * start-up with a message that names it and says what is expected.
  */
 import { z } from 'zod';
-import { IanaZoneSchema } from '../domain/settings.js';
+import { E164Schema, IanaZoneSchema } from '../domain/settings.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -41,6 +41,17 @@ export const EnvSchema = z
       .optional(),
     HUBSPOT_CLIENT_SECRET: z.string().min(10, 'expected the HubSpot app client secret').optional(),
     HUBSPOT_PORTAL_ID: z.string().regex(/^\d+$/, 'expected the numeric HubSpot portal id').default('0'),
+    /** Caller IDs of workflow "Place a call" steps that name none (comma-separated E.164). */
+    HUBSPOT_WORKFLOW_CALLER_IDS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(E164Schema)),
     METRICS_ENABLED: bool.default(true),
     /** Twilio account limits: calls per second and concurrent calls (the pacer's account level). */
     ACCOUNT_CPS: z.coerce
@@ -80,6 +91,8 @@ export const EnvSchema = z
     if (env.CRM === 'hubspot') {
       need('HUBSPOT_ACCESS_TOKEN', 'when CRM=hubspot');
       need('HUBSPOT_CLIENT_SECRET', 'when CRM=hubspot (webhook signatures)');
+      need('PUBLIC_BASE_URL', 'when CRM=hubspot (HubSpot signs the URL it calls)');
+      need('REDIS_URL', 'when CRM=hubspot (webhook, workflow and registry state)');
     }
   });
 export type Env = z.infer<typeof EnvSchema>;

@@ -88,7 +88,11 @@ export function createHubSpotInbound(o: HubSpotInboundOptions): HubSpotInbound {
     defaultCallerIds: o.defaultCallerIds,
   });
   const registry = new RegistryStore(o.redis, o.keyPrefix);
-  const signed = { clientSecret: o.clientSecret, publicBaseUrl: o.publicBaseUrl, ...(o.now ? { now: o.now } : {}) };
+  const signed = {
+    clientSecret: o.clientSecret,
+    publicBaseUrl: o.publicBaseUrl,
+    ...(o.now ? { now: o.now } : {}),
+  };
   const webhookRouter = createHubSpotWebhooksRouter({ ...signed, processor: webhooks, logger: o.logger });
   const workflowRouter = createHubSpotWorkflowRouter({ ...signed, calls: workflow, logger: o.logger });
   const router = Router();
@@ -132,7 +136,9 @@ export function createHubSpotInbound(o: HubSpotInboundOptions): HubSpotInbound {
       });
       purgeTimer = setInterval(() => {
         for (const portalId of portalIds) {
-          privacy.sweep(portalId).catch((err: unknown) => o.logger.error({ err }, 'privacy purge sweep failed'));
+          privacy
+            .sweep(portalId)
+            .catch((err: unknown) => o.logger.error({ err }, 'privacy purge sweep failed'));
         }
       }, o.purgeEveryMs ?? 30_000);
       purgeTimer.unref();

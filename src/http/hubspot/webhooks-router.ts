@@ -32,7 +32,10 @@ export function createHubSpotWebhooksRouter(options: WebhooksRouterOptions): Rou
       if (!parsed.success) {
         res.status(400).json({
           error: 'invalid webhook batch',
-          details: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
+          details: parsed.error.issues.map((i) => ({
+            path: i.path.join('.') || '(root)',
+            message: i.message,
+          })),
         });
         return;
       }

@@ -34,7 +34,10 @@ export function createHubSpotWorkflowRouter(options: WorkflowRouterOptions): Rou
       if (!parsed.success) {
         res.status(400).json({
           error: 'invalid workflow action request',
-          details: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
+          details: parsed.error.issues.map((i) => ({
+            path: i.path.join('.') || '(root)',
+            message: i.message,
+          })),
         });
         return;
       }

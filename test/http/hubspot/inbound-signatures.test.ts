@@ -61,8 +61,14 @@ describe.each([WEBHOOKS, WORKFLOW])('signatures on %s', (path) => {
       () => post(v3Headers({ secret: SECRET, method: 'POST', url, body, timestamp: Date.now() - 301_000 })),
     ],
     ['missing headers', () => post({})],
-    ['another secret', () => post(v3Headers({ secret: 'another-secret-0123456', method: 'POST', url, body }))],
-    ['a v2 signature of another body', () => post(v2Headers({ secret: SECRET, method: 'POST', url, body: '[]' }))],
+    [
+      'another secret',
+      () => post(v3Headers({ secret: 'another-secret-0123456', method: 'POST', url, body })),
+    ],
+    [
+      'a v2 signature of another body',
+      () => post(v2Headers({ secret: SECRET, method: 'POST', url, body: '[]' })),
+    ],
   ])('refuses %s with 401 and changes nothing', async (_name, send) => {
     const res = await send();
     expect(res.status).toBe(401);

@@ -85,7 +85,10 @@ async function* registryRows(file: string, defaultRegion: string) {
   );
   let column = 0;
   let first = true;
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: string[];
+    info: { lines: number };
+  }>) {
     const line = info.lines;
     if (first) {
       first = false;

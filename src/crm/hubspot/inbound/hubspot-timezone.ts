@@ -8,6 +8,9 @@ const byLowerName = new Map(
 
 export function ianaZoneOf(value: string | null | undefined): string | undefined {
   if (!value) return undefined;
-  const spelled = value.trim().toLowerCase().replace(/_slash_/g, '/');
+  const spelled = value
+    .trim()
+    .toLowerCase()
+    .replace(/_slash_/g, '/');
   return byLowerName.get(spelled);
 }

@@ -30,7 +30,8 @@ export class InboundKeys {
   /** A workflow action execution (callbackId). */
   callback = (callbackId: string) => `${this.base}:wf:cb:${callbackId}`;
   /** Unfinished callbacks waiting for one lead's final outcome. */
-  leadCallbacks = (campaignId: string, contactId: string) => `${this.base}:wf:lead:${campaignId}:${contactId}`;
+  leadCallbacks = (campaignId: string, contactId: string) =>
+    `${this.base}:wf:lead:${campaignId}:${contactId}`;
   /** Every callback of a contact (privacy purge). */
   contactCallbacks = (contactId: string) => `${this.base}:wf:contact:${contactId}`;
   /** Completions to send to HubSpot: callbackId scored by the next try time. */

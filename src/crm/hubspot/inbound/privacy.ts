@@ -35,7 +35,9 @@ export class PrivacyPurger {
   }
 
   async isPurged(portalId: string, contactId: string): Promise<boolean> {
-    return (await this.o.redis.sIsMember(this.keys(portalId).purged(), this.hashOf(portalId, contactId))) === 1;
+    return (
+      (await this.o.redis.sIsMember(this.keys(portalId).purged(), this.hashOf(portalId, contactId))) === 1
+    );
   }
 
   /** Blocks the contact now and purges it (now, or after its live call ends). Resolves once durable. */

@@ -175,7 +175,11 @@ export class WorkflowCalls {
   }
 
   /** Stores the output and queues it for delivery to HubSpot (idempotent: the first output wins). */
-  async queueCompletion(portalId: string, callbackId: string, output: WorkflowOutputFields): Promise<boolean> {
+  async queueCompletion(
+    portalId: string,
+    callbackId: string,
+    output: WorkflowOutputFields,
+  ): Promise<boolean> {
     const k = this.keys(portalId);
     const stored = await this.o.redis.hSetNX(k.callback(callbackId), 'output', JSON.stringify(output));
     if (!stored) return false;

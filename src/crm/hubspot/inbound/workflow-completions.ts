@@ -172,7 +172,10 @@ export function startWorkflowCompletions(o: WorkflowCompletionsOptions): Workflo
         if (recover) {
           await o.eventLog.ensureGroup(o.portalId, WORKFLOW_GROUP);
           await handleBatch(
-            await o.eventLog.readPending(o.portalId, WORKFLOW_GROUP, o.consumer, { afterId: '0', count: 100 }),
+            await o.eventLog.readPending(o.portalId, WORKFLOW_GROUP, o.consumer, {
+              afterId: '0',
+              count: 100,
+            }),
           );
           recover = false;
         }

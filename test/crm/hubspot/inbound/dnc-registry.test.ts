@@ -119,8 +119,10 @@ describe('national DNC registry', () => {
 
   it('the CLI names a bad argument and exits 2', async () => {
     let out = '';
-    const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
-    expect(await importCli(['--portal', 'abc', '--file', 'x.csv', '--version-date', '2030-13-01'], sink)).toBe(2);
+    const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+    expect(
+      await importCli(['--portal', 'abc', '--file', 'x.csv', '--version-date', '2030-13-01'], sink),
+    ).toBe(2);
     expect(out).toMatch(/--portal: expected the numeric HubSpot portal id/);
     expect(out).toMatch(/version-date/);
   });

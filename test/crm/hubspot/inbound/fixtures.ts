@@ -120,7 +120,12 @@ export function propertyChange(
   };
 }
 
-export function objectEvent(contactId: string, subscriptionType: string, occurredAt: number, eventId = occurredAt) {
+export function objectEvent(
+  contactId: string,
+  subscriptionType: string,
+  occurredAt: number,
+  eventId = occurredAt,
+) {
   return {
     eventId,
     subscriptionId: 12,

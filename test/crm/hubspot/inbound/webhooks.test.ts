@@ -7,14 +7,7 @@ import nock from 'nock';
 import { seededRandom } from '../../../../src/domain/random.js';
 import type { CallEvent } from '../../../../src/domain/call.js';
 import { messageCampaign } from '../../../engine/fixtures/harness.js';
-import {
-  P,
-  inboundApp,
-  inboundHarness,
-  objectEvent,
-  propertyChange,
-  signedPost,
-} from './fixtures.js';
+import { P, inboundApp, inboundHarness, objectEvent, propertyChange, signedPost } from './fixtures.js';
 import type { InboundHarness } from './fixtures.js';
 
 const settle = (ms = 15) => new Promise((r) => setTimeout(r, ms));
@@ -209,8 +202,11 @@ describe('HubSpot webhooks', () => {
     await h.campaigns.enroll(P, 'other', [{ contactId, phone, timeZone: 'America/New_York' }]);
     const app = inboundApp(h);
     expect(
-      (await signedPost(app, '/hubspot/webhooks', [propertyChange(contactId, 'hs_timezone', 'america_slash_chicago', 1)]))
-        .status,
+      (
+        await signedPost(app, '/hubspot/webhooks', [
+          propertyChange(contactId, 'hs_timezone', 'america_slash_chicago', 1),
+        ])
+      ).status,
     ).toBe(200);
     // a workflow execution for the contact, waiting for its call
     await h.inbound.workflow.accept({

@@ -113,7 +113,12 @@ describe('workflow action "Place a call"', () => {
     expect(h.telephony.dials.map((d) => d.to)).toEqual(['+12125550501']);
     const [dial] = h.telephony.dials;
     const call = { attemptId: dial!.attemptId, providerCallId: 'CA501', at: h.clock.now() };
-    await h.engine.handleCallEvent({ ...call, type: 'status', status: 'in-progress', sequence: 1 } as CallEvent);
+    await h.engine.handleCallEvent({
+      ...call,
+      type: 'status',
+      status: 'in-progress',
+      sequence: 1,
+    } as CallEvent);
     await h.engine.handleCallEvent({ ...call, type: 'amd', answeredBy: 'human' } as CallEvent);
     await h.engine.handleCallEvent({ ...call, type: 'gather', digits: '1' } as CallEvent);
     await h.engine.handleCallEvent({
@@ -167,10 +172,13 @@ describe('workflow action "Place a call"', () => {
       .post('/automation/v4/actions/callbacks/cb-502/complete')
       .reply(429, { policyName: 'TEN_SECONDLY_ROLLING' }, { 'Retry-After': '2' });
     const accepted = api
-      .post('/automation/v4/actions/callbacks/cb-502/complete', (b: { outputFields: Record<string, string> }) => {
-        expect(b.outputFields).toMatchObject({ outcome: 'do_not_call', confirmed: 'false', attempts: '0' });
-        return true;
-      })
+      .post(
+        '/automation/v4/actions/callbacks/cb-502/complete',
+        (b: { outputFields: Record<string, string> }) => {
+          expect(b.outputFields).toMatchObject({ outcome: 'do_not_call', confirmed: 'false', attempts: '0' });
+          return true;
+        },
+      )
       .reply(204);
 
     const first = completions(h, 'w1');
