@@ -91,8 +91,6 @@ export const EnvSchema = z
     if (env.CRM === 'hubspot') {
       need('HUBSPOT_ACCESS_TOKEN', 'when CRM=hubspot');
       need('HUBSPOT_CLIENT_SECRET', 'when CRM=hubspot (webhook signatures)');
-      need('PUBLIC_BASE_URL', 'when CRM=hubspot (HubSpot signs the URL it calls)');
-      need('REDIS_URL', 'when CRM=hubspot (webhook, workflow and registry state)');
     }
   });
 export type Env = z.infer<typeof EnvSchema>;

@@ -97,6 +97,9 @@ export interface WorkflowCallsOptions {
   defaultCallerIds: (portalId: string) => string[];
 }
 
+/** The per-contact index of callbacks (for a privacy purge) outlives every callback record it names. */
+const CONTACT_INDEX_TTL_SECONDS = 60 * 86_400;
+
 export type AcceptResult = 'accepted' | 'duplicate' | 'completed';
 
 export class WorkflowCalls {
@@ -159,6 +162,7 @@ export class WorkflowCalls {
       armedAt: String(this.o.clock.now()),
     });
     await this.o.redis.sAdd(k.contactCallbacks(contactId), request.callbackId);
+    await this.o.redis.expire(k.contactCallbacks(contactId), CONTACT_INDEX_TTL_SECONDS);
     await this.ensureCampaign(portalId, campaignId, settings);
     const phone = await this.phoneOf(portalId, contactId, request);
     // Registered before the enrollment, so an outcome that follows it at once finds the callback.

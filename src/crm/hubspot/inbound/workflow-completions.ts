@@ -19,6 +19,7 @@ import { outputForCall, outputForSkip } from './workflow-outcome.js';
 import type { WorkflowOutputFields } from './workflow-outcome.js';
 
 export const WORKFLOW_GROUP = 'hubspot-workflow-actions';
+const DONE_TTL_SECONDS = 30 * 86_400;
 
 /** Takes due outbox entries and pushes them a lease into the future, atomically (one sender per entry). */
 const CLAIM_DUE = `-- KEYS: 1 outbox zset (callbackId scored by next try time)
@@ -135,6 +136,8 @@ export function startWorkflowCompletions(o: WorkflowCompletionsOptions): Workflo
         },
       });
       await o.redis.hSet(k.callback(callbackId), 'state', 'completed');
+      // Kept a while to recognize late redeliveries of the execution (HubSpot retries for hours, not weeks).
+      await o.redis.expire(k.callback(callbackId), DONE_TTL_SECONDS);
       await o.redis.zRem(k.outbox(), callbackId);
       stats.completed++;
     } catch (error) {
@@ -142,6 +145,7 @@ export function startWorkflowCompletions(o: WorkflowCompletionsOptions): Workflo
       if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408) {
         log.error({ err: error, callbackId, status }, 'HubSpot refused the completion for good; dropped');
         await o.redis.hSet(k.callback(callbackId), 'state', 'refused');
+        await o.redis.expire(k.callback(callbackId), DONE_TTL_SECONDS);
         await o.redis.zRem(k.outbox(), callbackId);
         stats.dropped++;
         return;
