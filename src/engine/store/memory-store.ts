@@ -330,7 +330,6 @@ export class MemoryStore implements Store {
       for (const n of known) if (c.numbers.get(n) === contactId) c.numbers.delete(n);
     }
     for (const n of known) {
-      p.dnc.delete(n);
       p.recent.delete(n);
       p.live.delete(`n:${n}`);
     }

@@ -421,7 +421,6 @@ export class RedisStore implements Store {
     if (known.size) {
       await this.redis
         .multi()
-        .srem(k.dnc(), ...known)
         .hdel(k.numberLog(), ...known)
         .hdel(k.live(), ...[...known].map((n) => `n:${n}`))
         .exec();

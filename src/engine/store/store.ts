@@ -285,8 +285,9 @@ export interface Store extends EventLog {
   ): Promise<'updated' | 'missing' | 'duplicate'>;
   /**
    * Privacy deletion: forgets the contact and its numbers everywhere in the portal (leads, skips, number indexes,
-   * DNC and removed sets, the number log, attempts, and every event that names them). `live`: a call to the
-   * contact is under way; nothing was deleted, try again after it ends. Idempotent.
+   * the removed set, the number log, attempts, and every event that names them). `live`: a call to the contact
+   * is under way; nothing was deleted, try again after it ends. Idempotent. A number on the DNC list stays there:
+   * the suppression entry names no contact, and dropping it could let the number be dialed again.
    */
   purgeContact(portalId: string, contactId: string, numbers: readonly string[]): Promise<'purged' | 'live'>;
 

@@ -1,8 +1,10 @@
 /**
  * Privacy deletion (GDPR "forget me"): the contact is blocked at once (no campaign dials it again), then every
- * number, name and call record we hold for it is purged: leads, skips, number indexes, DNC entries, the number
- * log, attempts, engine events (which are also the CRM writeback's queue), the workflow-action records and the
- * webhook bookkeeping. The call engagements in HubSpot are HubSpot's to delete.
+ * number, name and call record we hold for it is purged: leads, skips, number indexes, the number log, attempts,
+ * engine events (which are also the CRM writeback's queue), the workflow-action records and the webhook
+ * bookkeeping. The call engagements in HubSpot are HubSpot's to delete. One exception, on purpose: a number on
+ * the portal's DNC list stays there (the suppression entry names no contact; dropping it could let a DNC number
+ * be dialed again, which the compliance invariant forbids).
  *
  * Durable: the request is recorded in Redis before the webhook is acknowledged; a purge that finds a call live
  * stays pending and `sweep` finishes it after the call ends (its outcome is then purged too). Afterwards only a
