@@ -199,6 +199,64 @@ describe('workflow action "Place a call"', () => {
     expect(h.telephony.dials).toHaveLength(0); // a DNC contact is never dialed
   });
 
+  it('a later execution for the same contact calls again; one waiting shares the pending call', async () => {
+    const app = inboundApp(h);
+    const input = { phoneNumber: '+12125550504' };
+    expect((await signedPost(app, PATH, execution('cb-504a', '504', input))).status).toBe(200);
+    expect((await signedPost(app, PATH, execution('cb-504b', '504', input))).status).toBe(200);
+    await h.engine.pass(P);
+    await settle();
+    expect(h.telephony.dials).toHaveLength(1);
+    const finishCall = async (attemptId: string) => {
+      const call = { attemptId, providerCallId: `CA-${attemptId}`, at: h.clock.now() };
+      await h.engine.handleCallEvent({
+        ...call,
+        type: 'status',
+        status: 'in-progress',
+        sequence: 1,
+      } as CallEvent);
+      await h.engine.handleCallEvent({ ...call, type: 'amd', answeredBy: 'human' } as CallEvent);
+      await h.engine.handleCallEvent({ ...call, type: 'gather', digits: '3' } as CallEvent);
+      await h.engine.handleCallEvent({
+        ...call,
+        type: 'status',
+        status: 'completed',
+        sequence: 2,
+        durationSec: 10,
+      } as CallEvent);
+    };
+    await finishCall(h.telephony.dials[0]!.attemptId);
+    const sent: string[] = [];
+    nock('https://api.hubapi.com')
+      .persist()
+      .post(
+        /\/automation\/v4\/actions\/callbacks\/.+\/complete/,
+        (b: { outputFields: { outcome: string } }) => {
+          sent.push(b.outputFields.outcome);
+          return true;
+        },
+      )
+      .reply(204);
+    const c = completions(h, 'w1');
+    running.push(c);
+    await until(async () => c.stats.queued === 2);
+    expect(await c.sendDue()).toBe(2);
+    expect(sent).toEqual(['declined', 'declined']);
+
+    // the next day, another execution: the finished lead is queued again and called once more
+    h.clock.advance(86_400_000);
+    expect((await signedPost(app, PATH, execution('cb-504c', '504', input))).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      await h.engine.pass(P);
+      await settle();
+    }
+    expect(h.telephony.dials).toHaveLength(2);
+    await finishCall(h.telephony.dials[1]!.attemptId);
+    await until(async () => c.stats.queued === 3);
+    expect(await c.sendDue()).toBe(1);
+    expect(sent).toEqual(['declined', 'declined', 'declined']);
+  });
+
   it('bad input is a 400 naming the field and records nothing', async () => {
     const app = inboundApp(h);
     const res = await signedPost(
