@@ -24,6 +24,7 @@ import type { Store } from '../engine/store/store.js';
 import type { Crm } from '../crm/crm.js';
 import { LocalSampleCrm } from '../crm/local-sample-crm.js';
 import { createHubSpotAdapter } from '../crm/hubspot/adapter.js';
+import { createHubSpotClient } from '../crm/hubspot/client.js';
 import type { HubSpotAdapter } from '../crm/hubspot/adapter.js';
 import { startWriteback } from '../crm/writeback.js';
 import type { Writeback } from '../crm/writeback.js';
@@ -59,6 +60,7 @@ import type { CallEvent, Telephony } from '../telephony/telephony.js';
 import { TwilioTelephony, createTwilioClient } from '../telephony/twilio/twilio-telephony.js';
 import type { TelephonyWarning } from '../telephony/twilio/twilio-telephony.js';
 import { createTwilioWebhookRouter } from '../telephony/twilio/webhooks.js';
+import { prepareHubSpotInbound } from './hubspot-inbound.js';
 import { createTwimlFlows } from './twiml-for.js';
 
 /** A configuration the code does not support yet (as opposed to a malformed one). */
@@ -190,12 +192,15 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     account: { callsPerSecond: env.ACCOUNT_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
     callerId: { callsPerSecond: env.CALLER_ID_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
   };
+  // CRM=hubspot: webhooks, DNC, privacy and the workflow action; its registry guard holds campaign starts.
+  const hubspotParts = env.CRM === 'hubspot' ? await prepareHubSpotInbound(env, logger) : null;
   const campaigns = new CampaignService({
     store,
     clock,
     zones,
     random,
     account: (p) => accountDefaults.settingsOf(p),
+    ...(hubspotParts ? { dialGuard: hubspotParts.dialGuard } : {}),
   });
 
   // The engine is the carrier's event sink, and the carrier is the engine's telephony: bind late.
@@ -335,6 +340,25 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     routers.push({ path: '/api/v1', router: api, body: 'none' });
   }
 
+  const hubspotInbound = hubspotParts?.build({
+    store,
+    campaigns,
+    clock,
+    logger,
+    account: (p: string) => accountDefaults.settingsOf(p),
+    consumer: `${hostname()}-${process.pid}`,
+    // each portal's client with its own (refreshed) token, in static-token and OAuth mode alike
+    ...(hubspot
+      ? {
+          clients: async (p: string) =>
+            createHubSpotClient({ accessToken: await hubspot.tokens.accessToken(p) }),
+        }
+      : {}),
+  });
+  // signed routers read their raw bodies themselves (the signature covers the exact bytes)
+  if (hubspotInbound)
+    routers.push({ path: hubspotInbound.path, router: hubspotInbound.router, body: 'none' });
+
   const app = createApp({
     logger,
     metrics,
@@ -384,6 +408,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
           logger.error({ err, portalId }, 'could not install the Autodial properties in HubSpot');
         });
       }
+      hubspotInbound?.start([portalId]);
       writeback = startWriteback({
         eventLog: store,
         portalId,
@@ -423,6 +448,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       // Calls already placed keep reporting until they end; their outcomes still reach the writeback.
       if (simulator) await withTimeout(simulator.whenIdle(), overrides.drainTimeoutMs ?? 5000);
       await writeback?.stop();
+      await hubspotInbound?.stop();
       await live.stop();
       await app.closeMonitor();
       if (server) {
@@ -433,6 +459,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
         });
       }
       await store.close();
+      await hubspotParts?.close();
       await hubspot?.close();
       // close() lets Redis answer what it has; a Redis that is down gets a plain destroy.
       if (redis?.isReady) await redis.close().catch(() => redis?.destroy());

@@ -3,7 +3,7 @@
  * start-up with a message that names it and says what is expected.
  */
 import { z } from 'zod';
-import { IanaZoneSchema } from '../domain/settings.js';
+import { E164Schema, IanaZoneSchema } from '../domain/settings.js';
 import { DEFAULT_ACCOUNT_LIMITS, DEFAULT_CALLER_ID_LIMITS } from '../shared/account-limits.js';
 import { TokenEncryptionKeySchema } from '../crm/hubspot/token-crypto.js';
 
@@ -124,6 +124,17 @@ export const EnvSchema = z.object({
     .int('expected a whole number of requests')
     .min(100, 'expected at least 100 requests per day')
     .default(250_000),
+  /** Caller IDs of workflow "Place a call" steps that name none (comma-separated E.164). */
+  HUBSPOT_WORKFLOW_CALLER_IDS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(E164Schema)),
   METRICS_ENABLED: bool.default(true),
   /** Bearer token that /metrics requires; without it /metrics is off. Required in production. */
   METRICS_TOKEN: z

@@ -14,3 +14,4 @@ export * from './random.js';
 export * from './pace.js';
 export * from './caller-id.js';
 export * from './dnc.js';
+export * from './dnc-registry.js';

@@ -238,6 +238,8 @@ export const CampaignSettingsSchema = z
     /** Ring timeout in seconds; US rules require at least 15 s (4 rings) before abandoning. */
     ringTimeoutSec: z.number().int().min(15).max(120).default(25),
     record: z.boolean().default(false),
+    /** Refuse to start or keep dialing unless the national DNC registry imported for the portal is <= 31 days old. */
+    requiresRegistryScrub: z.boolean().optional(),
     billingLabel: z.string().max(100).optional(),
   })
   .superRefine((s, ctx) => {

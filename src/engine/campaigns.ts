@@ -65,7 +65,17 @@ export interface CampaignServiceOptions {
   account?: (portalId: string) => AccountSettings;
   /** A scheduled start missed by more than this (ms) makes the campaign overdue instead (default 15 min). */
   startGraceMs?: number;
+  /**
+   * Checked before a campaign starts, resumes or restarts: a sentence saying why it may not dial (e.g. a stale
+   * national DNC registry), or null. The move is then refused with that sentence.
+   */
+  dialGuard?: DialGuard;
 }
+
+/** Why a campaign may not dial now (a sentence for the manager), or null when it may. */
+export type DialGuard = (record: CampaignRecord, now: number) => Promise<string | null>;
+
+const DIALING_ACTIONS: readonly CampaignAction[] = ['start', 'resume', 'restart'];
 
 export const DEFAULT_START_GRACE_MS = 15 * 60_000;
 
@@ -110,6 +120,7 @@ export class CampaignService {
   private readonly zones: ZoneLookup;
   readonly account: (portalId: string) => AccountSettings;
   private readonly startGraceMs: number;
+  private readonly dialGuard: DialGuard | undefined;
 
   constructor(options: CampaignServiceOptions) {
     this.store = options.store;
@@ -118,6 +129,12 @@ export class CampaignService {
     this.zones = options.zones;
     this.account = options.account ?? (() => DEFAULT_ACCOUNT);
     this.startGraceMs = options.startGraceMs ?? DEFAULT_START_GRACE_MS;
+    this.dialGuard = options.dialGuard;
+  }
+
+  /** Why this campaign may not dial now (the dial guard's sentence), or null. */
+  async dialBlockedReason(record: CampaignRecord): Promise<string | null> {
+    return this.dialGuard ? this.dialGuard(record, this.clock.now()) : null;
   }
 
   async create(portalId: string, input: unknown, campaignId?: string): Promise<CampaignRecord> {
@@ -187,6 +204,10 @@ export class CampaignService {
   ): Promise<CampaignRecord> {
     // Read once, outside the retry loop: enrollments only ever add contacts, never take the source away.
     const hasContactSource = await this.hasContactSource(portalId, campaignId);
+    if (DIALING_ACTIONS.includes(action)) {
+      const blocked = await this.dialBlockedReason(await this.get(portalId, campaignId));
+      if (blocked) throw new EngineInputError(`cannot ${action} campaign ${campaignId}: ${blocked}`);
+    }
     return this.mutate(portalId, campaignId, (record) => {
       const now = this.clock.now();
       const startAt = record.settings.startAt ? Date.parse(record.settings.startAt) : undefined;

@@ -1100,6 +1100,51 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('CRM changes and privacy deletion', () => {
+      it("setLeadNumber moves an unfinished lead to a new number, never onto another lead's", async () => {
+        const c = await activeCampaign();
+        await enrollN(c, 2); // k0 +12125551000, k1 +12125551001
+        expect(await store.setLeadNumber(portal, c, 'k0', '+12125551001')).toBe('duplicate');
+        expect(await store.setLeadNumber(portal, c, 'k0', '+12125559000', 'America/Chicago')).toBe('updated');
+        expect(await store.getLead(portal, c, 'k0')).toMatchObject({
+          e164: '+12125559000',
+          zone: 'America/Chicago',
+        });
+        // the old number is free again, the new one is taken
+        expect(await store.setLeadNumber(portal, c, 'k1', '+12125551000')).toBe('updated');
+        expect(await store.setLeadNumber(portal, c, 'k1', '+12125559000')).toBe('duplicate');
+        await store.unenroll(portal, c, 'k1', T0);
+        expect(await store.setLeadNumber(portal, c, 'k1', '+12125557777')).toBe('missing');
+        expect(await store.setLeadNumber(portal, c, 'nobody', '+12125557777')).toBe('missing');
+      });
+
+      it('purgeContact waits for a live call, then forgets the contact everywhere but the DNC list', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await enrollN(a, 2);
+        await enrollN(b, 2);
+        const first = await claimFirst(a); // k0 is live
+        if (!first.ok) throw new Error('claim failed');
+        await store.addDoNotCall(portal, ['+12125551000']);
+        expect(await store.purgeContact(portal, 'k0', [])).toBe('live');
+        expect(await store.getLead(portal, b, 'k0')).not.toBeNull();
+        await finish(first.attempt.attemptId, T0 + 1000);
+        expect(await store.purgeContact(portal, 'k0', [])).toBe('purged');
+        expect(await store.purgeContact(portal, 'k0', [])).toBe('purged');
+        for (const c of [a, b]) {
+          expect(await store.getLead(portal, c, 'k0')).toBeNull();
+          expect(await store.getLead(portal, c, 'k1')).not.toBeNull();
+          expect((await store.skippedContacts(portal, c)).map((s) => s.contactId)).not.toContain('k0');
+        }
+        expect(await store.getAttempt(portal, first.attempt.attemptId)).toBeNull();
+        const events = await store.tail(portal, '0', { count: 1000, blockMs: 0 });
+        expect(events.length).toBeGreaterThan(0);
+        expect(JSON.stringify(events)).not.toMatch(/"k0"|\+12125551000/);
+        expect(await store.recentDials(portal, ['+12125551000'], T0 + 2000)).toEqual(new Map());
+        expect(await store.isDoNotCall(portal, '+12125551000')).toBe(true);
+      });
+    });
+
     it('codec round-trips lead progress', () => {
       const p = {
         state: 'retrying' as const,

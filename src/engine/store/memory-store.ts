@@ -75,6 +75,12 @@ export class MemoryStore implements Store {
   removeContact(...a: Args<'removeContact'>) {
     return this.leads.removeContact(...a);
   }
+  setLeadNumber(...a: Args<'setLeadNumber'>) {
+    return this.leads.setLeadNumber(...a);
+  }
+  purgeContact(...a: Args<'purgeContact'>) {
+    return this.leads.purgeContact(...a);
+  }
   peekDue(...a: Args<'peekDue'>) {
     return this.leads.peekDue(...a);
   }

@@ -289,6 +289,24 @@ export interface LeadStore {
   addDoNotCall(portalId: string, numbers: string[]): Promise<void>;
   isDoNotCall(portalId: string, number: string): Promise<boolean>;
   removeContact(portalId: string, contactId: string): Promise<void>;
+  /**
+   * The CRM changed the lead's number or zone: updated (queue time unchanged; the pre-dial check re-reads them),
+   * missing (no lead, or a final one), or duplicate (another lead of the campaign holds that number).
+   */
+  setLeadNumber(
+    portalId: string,
+    campaignId: string,
+    contactId: string,
+    e164: string,
+    zone?: string,
+  ): Promise<'updated' | 'missing' | 'duplicate'>;
+  /**
+   * Privacy deletion: forgets the contact and its numbers everywhere in the portal (leads, skips, number indexes,
+   * the removed set, the number log, attempts, and every event that names them). `live`: a call to the contact
+   * is under way; nothing was deleted, try again after it ends. Idempotent. A number on the DNC list stays there:
+   * the suppression entry names no contact, and dropping it could let the number be dialed again.
+   */
+  purgeContact(portalId: string, contactId: string, numbers: readonly string[]): Promise<'purged' | 'live'>;
 
   /** Due leads, earliest first; `offset` skips that many (workers spread over a long queue). */
   peekDue(

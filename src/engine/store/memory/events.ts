@@ -96,6 +96,27 @@ export class MemoryEventLog implements EventLog {
     }
   }
 
+  /** Deletes the entries that match (privacy deletion), as XDEL does: groups forget them too. */
+  deleteWhere(portalId: string, match: (event: StoredEvent) => boolean): number {
+    const log = this.log(portalId);
+    const kept: StoredEvent[] = [];
+    const keptBefore: number[] = [];
+    for (const e of log.entries) {
+      keptBefore.push(kept.length);
+      if (!match(e)) kept.push(e);
+    }
+    const deleted = log.entries.length - kept.length;
+    if (!deleted) return 0;
+    for (const group of log.groups.values()) {
+      group.next = group.next < log.entries.length ? keptBefore[group.next]! : kept.length;
+    }
+    log.entries = kept;
+    log.index = new Map(kept.map((e, i) => [e.id, i]));
+    for (const group of log.groups.values())
+      for (const id of group.pending.keys()) if (!log.index.has(id)) group.pending.delete(id);
+    return deleted;
+  }
+
   async append(portalId: string, event: EngineEvent): Promise<string> {
     return this.appendSync(portalId, event);
   }

@@ -118,6 +118,56 @@ export class MemoryLeads implements LeadStore {
     this.s.portal(portalId).removed.add(contactId);
   }
 
+  async setLeadNumber(portalId: string, campaignId: string, contactId: string, e164: string, zone?: string) {
+    const c = this.s.campaign(portalId, campaignId);
+    const info = c.info.get(contactId);
+    if (!info || isFinalLead(c.progress.get(contactId))) return 'missing' as const;
+    const holder = c.numbers.get(e164);
+    if (holder !== undefined && holder !== contactId) return 'duplicate' as const;
+    const old = decodeInfo(info).e164;
+    if (old !== e164 && c.numbers.get(old) === contactId) c.numbers.delete(old);
+    c.numbers.set(e164, contactId);
+    c.info.set(contactId, encodeInfo(e164, zone));
+    return 'updated' as const;
+  }
+
+  async purgeContact(portalId: string, contactId: string, numbers: readonly string[]) {
+    const p = this.s.portal(portalId);
+    if (p.live.has(`c:${contactId}`)) return 'live' as const;
+    const known = new Set(numbers);
+    const attemptIds = new Set<string>();
+    for (const c of p.campaigns.values()) {
+      const info = c.info.get(contactId);
+      if (info) known.add(decodeInfo(info).e164);
+      const last = decodeProgress(c.progress.get(contactId)).attemptId;
+      if (last) attemptIds.add(last);
+    }
+    for (const c of p.campaigns.values()) {
+      c.info.delete(contactId);
+      c.progress.delete(contactId);
+      c.due.delete(contactId);
+      c.skipped.delete(contactId);
+      for (const n of known) if (c.numbers.get(n) === contactId) c.numbers.delete(n);
+    }
+    for (const n of known) {
+      p.recent.delete(n);
+      p.live.delete(`n:${n}`);
+    }
+    for (const [id, a] of p.attempts) if (a.contactId === contactId || known.has(a.to)) attemptIds.add(id);
+    this.s.events.deleteWhere(portalId, (e) => {
+      const x = e as { contactId?: string; to?: string; attemptId?: string };
+      const hit = x.contactId === contactId || (x.to !== undefined && known.has(x.to));
+      if (hit && x.attemptId) attemptIds.add(x.attemptId);
+      return hit;
+    });
+    for (const id of attemptIds) {
+      p.attempts.delete(id);
+      p.leases.delete(id);
+    }
+    p.removed.delete(contactId);
+    return 'purged' as const;
+  }
+
   async peekDue(portalId: string, campaignId: string, now: number, limit: number, offset = 0) {
     const c = this.s.campaign(portalId, campaignId);
     const due = [...c.due].filter(([, at]) => at <= now);

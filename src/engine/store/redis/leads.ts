@@ -185,6 +185,87 @@ export class RedisLeads implements LeadStore {
     await this.ctx.conn.sAdd(this.ctx.keys(portalId).removed(), contactId);
   }
 
+  async setLeadNumber(portalId: string, campaignId: string, contactId: string, e164: string, zone?: string) {
+    const k = this.ctx.keys(portalId);
+    for (;;) {
+      const info = await this.ctx.conn.hGet(k.info(campaignId, contactId), contactId);
+      if (!info) return 'missing' as const;
+      const old = decodeInfo(String(info)).e164;
+      const reply = String(
+        await this.ctx.run(
+          'set_lead_number',
+          [
+            k.info(campaignId, contactId),
+            k.state(campaignId, contactId),
+            k.numbers(campaignId, e164),
+            k.numbers(campaignId, old),
+          ],
+          [contactId, e164, encodeInfo(e164, zone), old],
+        ),
+      );
+      // 'changed': the number moved between the read and the script; read again
+      if (reply !== 'changed') return reply as 'updated' | 'missing' | 'duplicate';
+    }
+  }
+
+  /** Not one script: the event scan may be long. Each step is idempotent, and the removed mark goes last. */
+  async purgeContact(portalId: string, contactId: string, numbers: readonly string[]) {
+    const k = this.ctx.keys(portalId);
+    const conn = this.ctx.conn;
+    if (await conn.hExists(k.live(), `c:${contactId}`)) return 'live' as const;
+    const known = new Set(numbers);
+    const attemptIds = new Set<string>();
+    const campaignIds = (await conn.sMembers(k.campaigns())).map(String);
+    for (const c of campaignIds) {
+      const info = await conn.hGet(k.info(c, contactId), contactId);
+      const progress = await conn.hGet(k.state(c, contactId), contactId);
+      if (info) known.add(decodeInfo(String(info)).e164);
+      const last = decodeProgress(progress ? String(progress) : null).attemptId;
+      if (last) attemptIds.add(last);
+    }
+    for (const c of campaignIds) {
+      await conn.hDel(k.info(c, contactId), contactId);
+      await conn.hDel(k.state(c, contactId), contactId);
+      await conn.zRem(k.due(c), contactId);
+      await conn.hDel(k.skipped(c), contactId);
+      for (const n of known) {
+        // only this contact's hold on the number: another contact's lead keeps its own
+        if ((await conn.hGet(k.numbers(c, n), n)) === contactId) await conn.hDel(k.numbers(c, n), n);
+      }
+    }
+    if (known.size) {
+      await conn.hDel(k.numberLog(), [...known]);
+      await conn.hDel(
+        k.live(),
+        [...known].map((n) => `n:${n}`),
+      );
+    }
+    // Every event that names the contact or one of its numbers, and the attempts they mention.
+    let start = '-';
+    for (;;) {
+      const page = await conn.xRange(k.events(), start, '+', { COUNT: 1000 });
+      if (!page.length) break;
+      const doomed: string[] = [];
+      for (const entry of page) {
+        const raw = entry.message.e;
+        if (raw === undefined) continue;
+        const e = JSON.parse(String(raw)) as { contactId?: string; to?: string; attemptId?: string };
+        if (e.contactId === contactId || (e.to !== undefined && known.has(e.to))) {
+          doomed.push(String(entry.id));
+          if (e.attemptId) attemptIds.add(e.attemptId);
+        }
+      }
+      if (doomed.length) await conn.xDel(k.events(), doomed);
+      start = `(${String(page[page.length - 1]!.id)}`;
+    }
+    for (const id of attemptIds) {
+      await conn.del(k.attempt(id));
+      await conn.zRem(k.leases(), id);
+    }
+    await conn.sRem(k.removed(), contactId);
+    return 'purged' as const;
+  }
+
   // ---- the due queue ----
 
   async peekDue(

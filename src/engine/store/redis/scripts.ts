@@ -22,6 +22,7 @@ export const SCRIPT_NAMES = [
   'save_campaign',
   'mark_dialed',
   'trim_events',
+  'set_lead_number',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
