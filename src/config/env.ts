@@ -192,6 +192,10 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   }
   if (raw.CRM === 'hubspot') {
     need('HUBSPOT_CLIENT_SECRET', 'when CRM=hubspot (webhook signatures)');
+    need(
+      'PUBLIC_BASE_URL',
+      'when CRM=hubspot (HubSpot signs the webhook and workflow-action URLs against it)',
+    );
     need('REDIS_URL', 'when CRM=hubspot (tokens and the per-portal rate limiter are shared through Redis)');
     if (present('HUBSPOT_ACCESS_TOKEN')) {
       // Static-token mode: one portal, a private app's token.
@@ -204,7 +208,6 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
       const why = 'when CRM=hubspot without HUBSPOT_ACCESS_TOKEN (OAuth app, many portals)';
       need('HUBSPOT_CLIENT_ID', why);
       need('TOKEN_ENCRYPTION_KEY', why);
-      need('PUBLIC_BASE_URL', `${why}: the OAuth redirect URI`);
     }
     const budget = Number(raw.HUBSPOT_TEN_SECOND_BUDGET ?? 100);
     const reserve = Number(raw.HUBSPOT_INTERACTIVE_RESERVE ?? 20);

@@ -102,7 +102,8 @@ describe('composeBackend', () => {
       HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
       HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
       HUBSPOT_PORTAL_ID: '4242',
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      PUBLIC_BASE_URL: 'https://dialer.example.com',
+      REDIS_URL,
       REDIS_KEY_PREFIX: `test-compose-hs-${process.pid}`,
     });
     expect(backend.localCrm).toBeNull();
@@ -119,7 +120,7 @@ describe('composeBackend', () => {
       HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
       TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       PUBLIC_BASE_URL: 'https://dialer.example.com',
-      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_URL,
       REDIS_KEY_PREFIX: `test-compose-hs-${process.pid}`,
     });
     const res = await request(backend.app).get('/oauth/hubspot/install').expect(302);
@@ -135,7 +136,7 @@ describe('composeBackend', () => {
         CRM: 'hubspot',
         HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
         HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
-        REDIS_URL: 'redis://127.0.0.1:6379',
+        REDIS_URL,
       }),
     ).toThrow(/HUBSPOT_PORTAL_ID: required with HUBSPOT_ACCESS_TOKEN/);
     expect(() => loadEnv({ TOKEN_ENCRYPTION_KEY: 'short' })).toThrow(

@@ -17,11 +17,17 @@ const hubspotEnv = {
   CRM: 'hubspot',
   HUBSPOT_ACCESS_TOKEN: 'x'.repeat(20),
   HUBSPOT_CLIENT_SECRET: 'y'.repeat(20),
+  HUBSPOT_PORTAL_ID: '123',
 };
 
 describe('HubSpot inbound composition', () => {
   it('says which variables it needs', async () => {
-    await expect(prepareHubSpotInbound(loadEnv(hubspotEnv), logger)).rejects.toThrow(
+    // the environment schema refuses it first, naming each variable
+    expect(() => loadEnv(hubspotEnv)).toThrow(/REDIS_URL: required when CRM=hubspot/);
+    expect(() => loadEnv(hubspotEnv)).toThrow(/PUBLIC_BASE_URL: required when CRM=hubspot/);
+    // and the composition refuses a hand-made Env without them
+    const env = { ...loadEnv({}), CRM: 'hubspot' as const, HUBSPOT_CLIENT_SECRET: 'y'.repeat(20) };
+    await expect(prepareHubSpotInbound(env, logger)).rejects.toThrow(
       /REDIS_URL, PUBLIC_BASE_URL and HUBSPOT_CLIENT_SECRET/,
     );
   });

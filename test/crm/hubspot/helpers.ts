@@ -13,6 +13,7 @@ import { PortalRateLimiter } from '../../../src/crm/hubspot/rate-limiter.js';
 import type { RateLimitBudget } from '../../../src/crm/hubspot/rate-limiter.js';
 import type { RedisClient } from '../../../src/crm/hubspot/redis.js';
 import { StaticTokenSource } from '../../../src/crm/hubspot/tokens.js';
+import { REDIS_URL } from '../../engine/redis-helpers.js';
 
 export const HUBSPOT = 'https://api.hubapi.com';
 export const PORTAL = '4242';
@@ -20,7 +21,7 @@ export const PORTAL = '4242';
 export const uniquePrefix = (name: string) => `test-hs-${name}-${randomBytes(4).toString('hex')}`;
 
 export async function testRedis(): Promise<RedisClient> {
-  const client = createClient({ url: 'redis://127.0.0.1:6379' });
+  const client = createClient({ url: REDIS_URL });
   client.on('error', () => {});
   await client.connect();
   return client;

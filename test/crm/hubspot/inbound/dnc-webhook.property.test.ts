@@ -46,7 +46,7 @@ describe('DNC from HubSpot (property)', () => {
                 await h.engine.handleCallEvent({
                   type: 'status',
                   attemptId: d.attemptId,
-                  providerCallId: `CA-${d.attemptId}`,
+                  providerCallId: h.telephony.callIdOf(d.attemptId),
                   status: 'busy',
                   sequence: 2,
                   at: h.clock.now(),

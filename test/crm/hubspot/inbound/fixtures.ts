@@ -13,7 +13,13 @@ import { AccountSettingsSchema } from '../../../../src/domain/settings.js';
 import { registryDialGuard, RegistryStore } from '../../../../src/crm/hubspot/inbound/dnc-registry.js';
 import { createHubSpotInbound } from '../../../../src/http/hubspot/inbound.js';
 import { createLogger } from '../../../../src/observability/logger.js';
-import { ManualClock, MONDAY_2PM_NY, RecordingTelephony, nyZones } from '../../../engine/fixtures/harness.js';
+import {
+  ManualClock,
+  MONDAY_2PM_NY,
+  RecordingTelephony,
+  generousLimits,
+  nyZones,
+} from '../../../engine/fixtures/harness.js';
 import { REDIS_URL, redisStore, uniquePrefix } from '../../../engine/redis-helpers.js';
 
 export const SECRET = 'test-client-secret-0123456789';
@@ -41,7 +47,15 @@ export async function inboundHarness(name: string) {
     dialGuard: registryDialGuard(registry),
   });
   const telephony = new RecordingTelephony(clock);
-  const engine = new Engine({ store, telephony, clock, campaigns, zones: nyZones, random: () => 0 });
+  const engine = new Engine({
+    store,
+    telephony,
+    clock,
+    campaigns,
+    zones: nyZones,
+    random: () => 0,
+    limits: generousLimits,
+  });
   const logger = createLogger({ level: 'silent' });
   const inbound = createHubSpotInbound({
     store,

@@ -55,7 +55,7 @@ async function endCalls(h: InboundHarness, ended: Set<string>) {
     await h.engine.handleCallEvent({
       type: 'status',
       attemptId: dial.attemptId,
-      providerCallId: `CA-${dial.attemptId}`,
+      providerCallId: h.telephony.callIdOf(dial.attemptId),
       status: 'completed',
       sequence: 3,
       durationSec: 20,

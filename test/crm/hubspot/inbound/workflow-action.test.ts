@@ -112,7 +112,11 @@ describe('workflow action "Place a call"', () => {
     }
     expect(h.telephony.dials.map((d) => d.to)).toEqual(['+12125550501']);
     const [dial] = h.telephony.dials;
-    const call = { attemptId: dial!.attemptId, providerCallId: 'CA501', at: h.clock.now() };
+    const call = {
+      attemptId: dial!.attemptId,
+      providerCallId: h.telephony.callIdOf(dial!.attemptId),
+      at: h.clock.now(),
+    };
     await h.engine.handleCallEvent({
       ...call,
       type: 'status',
@@ -208,7 +212,7 @@ describe('workflow action "Place a call"', () => {
     await settle();
     expect(h.telephony.dials).toHaveLength(1);
     const finishCall = async (attemptId: string) => {
-      const call = { attemptId, providerCallId: `CA-${attemptId}`, at: h.clock.now() };
+      const call = { attemptId, providerCallId: h.telephony.callIdOf(attemptId), at: h.clock.now() };
       await h.engine.handleCallEvent({
         ...call,
         type: 'status',
