@@ -147,6 +147,8 @@ export interface DemoReport {
   skipped: Partial<Record<SkipReason, number>>;
   attempts: number;
   finishedAttempts: number;
+  /** Finished attempts the carrier placed (the others never went out and are not calls). */
+  placedCalls: number;
   contactsReached: number;
   leadStates: Record<LeadState, number>;
   outcomes: Record<string, number>;
@@ -360,9 +362,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRep
     await backend.simulator?.whenIdle();
     const events = await readAllEvents(backend);
     const states = await backend.store.leadStates(portalId, campaign.campaignId);
-    const finishedIds = new Set(events.filter((e) => e.type === 'attempt.finished').map((e) => e.attemptId));
+    // A dial that never reached the carrier finishes with placed: false and is no call: no CRM record.
+    const callIds = new Set(
+      events.flatMap((e) => (e.type === 'attempt.finished' && e.placed !== false ? [e.attemptId] : [])),
+    );
     // Bounded real-time wait for the writeback to catch up; a shortfall is reported as a failed check.
-    for (let i = 0; i < 600 && crm.counts().calls < finishedIds.size; i++) await wait(50);
+    for (let i = 0; i < 600 && crm.counts().calls < callIds.size; i++) await wait(50);
     await close();
 
     const report = buildReport({
@@ -438,6 +443,8 @@ function buildReport(input: {
     (e): e is Extract<StoredEvent, { type: 'attempt.finished' }> => e.type === 'attempt.finished',
   );
   const finishedIds = new Set(finished.map((e) => e.attemptId));
+  // the attempts that were calls: a dial that never reached the carrier (placed: false) gets no CRM record
+  const callIds = new Set(finished.filter((e) => e.placed !== false).map((e) => e.attemptId));
 
   // DNC: the CRM's flags before the run, and numbers that asked during the run (never dialed after that).
   const dncBefore = new Set(sample.filter((c) => c.doNotCall && c.sample.e164).map((c) => c.sample.e164!));
@@ -481,10 +488,8 @@ function buildReport(input: {
   if (outOfHoursCalls > 0)
     failures.push(`${outOfHoursCalls} calls outside the legal hours of the callee's local time`);
   const recorded = new Set(crm.allCalls().map((c) => c.attemptId));
-  if (crmCounts.calls !== finishedIds.size || [...finishedIds].some((id) => !recorded.has(id))) {
-    failures.push(
-      `CRM records written (${crmCounts.calls}) differ from finished attempts (${finishedIds.size})`,
-    );
+  if (crmCounts.calls !== callIds.size || [...callIds].some((id) => !recorded.has(id))) {
+    failures.push(`CRM records written (${crmCounts.calls}) differ from the calls placed (${callIds.size})`);
   }
   if (started.length !== finishedIds.size) {
     failures.push(`${started.length - finishedIds.size} attempts started but never finished`);
@@ -503,6 +508,7 @@ function buildReport(input: {
     skipped: input.skipped,
     attempts: started.length,
     finishedAttempts: finishedIds.size,
+    placedCalls: callIds.size,
     contactsReached: states.reached,
     leadStates: states,
     outcomes,
@@ -564,7 +570,7 @@ export function formatReport(r: DemoReport): string {
   lines.push(`Calls outside legal hours (callee's local time): ${r.outOfHoursCalls}`);
   lines.push(`DNC numbers dialed: ${r.dncNumbersDialed}`);
   lines.push(
-    `CRM records written: ${r.crmRecordsWritten} for ${r.finishedAttempts} finished attempts` +
+    `CRM records written: ${r.crmRecordsWritten} for ${r.placedCalls} calls placed (${r.finishedAttempts} attempts finished)` +
       ` (redelivered writes ignored: ${r.crmDuplicateWritesIgnored})`,
   );
   lines.push(

@@ -83,7 +83,7 @@ async function runPortal(portalId: string) {
     await engine.handleCallEvent({
       type: 'status',
       attemptId: dial.attemptId,
-      providerCallId: `CA-${dial.attemptId}`,
+      providerCallId: telephony.callIdOf(dial.attemptId),
       status: 'completed',
       sequence: 3,
       durationSec: 5,

@@ -127,6 +127,8 @@ export function duplicates<T>(values: readonly T[]): T[] {
 export type FinishedEvent = Extract<StoredEvent, { type: 'attempt.finished' }>;
 
 export const isFinished = (e: StoredEvent): e is FinishedEvent => e.type === 'attempt.finished';
+/** A finished attempt that was a call (the carrier placed it): the ones the CRM gets a record of. */
+export const isPlacedCall = (e: StoredEvent): e is FinishedEvent => isFinished(e) && e.placed !== false;
 
 /**
  * Polls `condition` every `everyMs` (real time) until it holds; throws with `what` and the last `describe()`
