@@ -11,6 +11,7 @@ import { acquireAll, moveGrant, newLevelState, prune } from '../pacer.js';
 import type { PacerLevelState } from '../pacer.js';
 import { decodeInfo, decodeProgress, encodeInfo, encodeProgress } from './codec.js';
 import type { LeadProgress } from './codec.js';
+import { MemoryAgents } from './memory-agents.js';
 import { EMPTY_COUNTS, EMPTY_STATES } from './store.js';
 import type {
   AttemptRecord,
@@ -95,6 +96,7 @@ export class MemoryStore implements Store {
   private readonly portals = new Map<string, PortalData>();
   private readonly events: MemoryEventLog;
   private readonly wakes = new EventEmitter();
+  private readonly agents = new MemoryAgents((portalId) => this.wakes.emit(portalId, 'agents'));
 
   constructor(
     private readonly clock: Clock = realClock,
@@ -739,6 +741,26 @@ export class MemoryStore implements Store {
   async availableAgents(portalId: string, campaignId: string) {
     return this.campaign(portalId, campaignId).agents.size;
   }
+
+  // ---- agents (see memory-agents.ts) ----
+
+  setAgentPresence = (...a: Parameters<MemoryAgents['setAgentPresence']>) =>
+    this.agents.setAgentPresence(...a);
+  getAgent = (...a: Parameters<MemoryAgents['getAgent']>) => this.agents.getAgent(...a);
+  listAgents = (...a: Parameters<MemoryAgents['listAgents']>) => this.agents.listAgents(...a);
+  agentCounts = (...a: Parameters<MemoryAgents['agentCounts']>) => this.agents.agentCounts(...a);
+  answerCall = (...a: Parameters<MemoryAgents['answerCall']>) => this.agents.answerCall(...a);
+  endAgentCall = (...a: Parameters<MemoryAgents['endAgentCall']>) => this.agents.endAgentCall(...a);
+  finishAgentWrapUp = (...a: Parameters<MemoryAgents['finishAgentWrapUp']>) =>
+    this.agents.finishAgentWrapUp(...a);
+  abandonmentTally = (...a: Parameters<MemoryAgents['abandonmentTally']>) =>
+    this.agents.abandonmentTally(...a);
+  abandonedNumbers = (...a: Parameters<MemoryAgents['abandonedNumbers']>) =>
+    this.agents.abandonedNumbers(...a);
+  getPredictiveState = (...a: Parameters<MemoryAgents['getPredictiveState']>) =>
+    this.agents.getPredictiveState(...a);
+  savePredictiveState = (...a: Parameters<MemoryAgents['savePredictiveState']>) =>
+    this.agents.savePredictiveState(...a);
 
   // ---- wake-ups ----
 
