@@ -137,6 +137,7 @@ export function agentStoreContract(name: string, makeHarness: () => Promise<Stor
       expect(await answer(campaignId, a3, true)).toEqual({ kind: 'abandoned' });
       expect(await store.abandonmentTally(portal, campaignId, T0)).toEqual({ answered: 3, abandoned: 1 });
       expect(await store.abandonmentTally(portal, campaignId, T0 + 1)).toEqual({ answered: 0, abandoned: 0 });
+      expect(await store.endAgentCall(portal, a3.attemptId, T0 + 5000)).toEqual({ abandoned: true });
       const abandoned = await store.abandonedNumbers(portal, [a3.to, a1.to]);
       expect([...abandoned]).toEqual([[a3.to, T0 + 1000]]);
       expect(await store.agentCounts(portal, campaignId)).toMatchObject({ idle: 0, talking: 2 });
@@ -152,8 +153,8 @@ export function agentStoreContract(name: string, makeHarness: () => Promise<Stor
         T0,
       );
       await answer(campaignId, a1);
-      expect(await store.endAgentCall(portal, a1.attemptId, T0 + 60_000)).toBe('ann');
-      expect(await store.endAgentCall(portal, a1.attemptId, T0 + 61_000)).toBe('ann'); // replay: no change
+      expect(await store.endAgentCall(portal, a1.attemptId, T0 + 60_000)).toEqual({ agentId: 'ann' });
+      expect(await store.endAgentCall(portal, a1.attemptId, T0 + 61_000)).toEqual({ agentId: 'ann' }); // replay: no change
       const wrapping = (await store.getAgent(portal, 'ann'))!;
       expect(wrapping).toMatchObject({ state: 'wrap-up', since: T0 + 60_000 });
       expect(wrapping.call).toMatchObject({ attemptId: a1.attemptId, endedAt: T0 + 60_000 });
@@ -171,7 +172,7 @@ export function agentStoreContract(name: string, makeHarness: () => Promise<Stor
         true,
       );
       expect((await store.getAgent(portal, 'ann'))!.state).toBe('on-call');
-      expect(await store.endAgentCall(portal, a2.attemptId, T0 + 202_000)).toBe('ann');
+      expect(await store.endAgentCall(portal, a2.attemptId, T0 + 202_000)).toEqual({ agentId: 'ann' });
       expect((await store.getAgent(portal, 'ann'))!.state).toBe('available');
       expect(await store.endAgentCall(portal, 'no-such-attempt', T0)).toBeNull();
     });

@@ -107,6 +107,8 @@ export interface AnswerRequest {
  */
 export type AnswerResult = { kind: 'connected'; agentId: string } | { kind: 'abandoned' } | { kind: 'none' };
 
+export type AgentCallEnd = { agentId: string } | { abandoned: true } | null;
+
 export interface AgentStore {
   /** An agent's own presence and campaign logins (see PresenceResult). */
   setAgentPresence(
@@ -125,9 +127,9 @@ export interface AgentStore {
   answerCall(request: AnswerRequest): Promise<AnswerResult>;
   /**
    * The attempt's call ended: its agent goes on-call -> wrap-up (or straight to available when the wrap-up
-   * came during the call). Returns the agent, or null when no agent took this call.
+   * came during the call). Says who took the call, or that it was abandoned; null when no person answered.
    */
-  endAgentCall(portalId: string, attemptId: string, now: number): Promise<string | null>;
+  endAgentCall(portalId: string, attemptId: string, now: number): Promise<AgentCallEnd>;
   /**
    * The agent's wrap-up of this call arrived (`available`), or its time ran out (`away`). Only moves an agent
    * still on this call; a wrap-up during the call is remembered for its end. False when nothing changed.

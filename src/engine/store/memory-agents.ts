@@ -90,9 +90,10 @@ export class MemoryAgents implements AgentStore {
 
   async endAgentCall(portalId: string, attemptId: string, now: number) {
     const agentId = this.answers.get(`${portalId}/${attemptId}`);
-    if (!agentId) return null;
+    if (agentId === undefined) return null;
+    if (agentId === '') return { abandoned: true as const };
     const agent = this.portal(portalId).get(agentId);
-    if (!agent || agent.state !== 'on-call' || agent.call?.attemptId !== attemptId) return agentId;
+    if (!agent || agent.state !== 'on-call' || agent.call?.attemptId !== attemptId) return { agentId };
     agent.since = now;
     if (agent.call.wrapped) {
       agent.state = 'available';
@@ -102,7 +103,7 @@ export class MemoryAgents implements AgentStore {
       agent.state = 'wrap-up';
       agent.call.endedAt = now;
     }
-    return agentId;
+    return { agentId };
   }
 
   async finishAgentWrapUp(

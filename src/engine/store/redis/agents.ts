@@ -80,8 +80,9 @@ export class RedisAgents implements AgentStore {
       [attemptId, now],
     )) as string[];
     if (!reply.length) return null;
+    if (reply[0] === '') return { abandoned: true as const };
     if (reply[1] === 'available') await this.wake(portalId);
-    return reply[0]!;
+    return { agentId: reply[0]! };
   }
 
   async finishAgentWrapUp(

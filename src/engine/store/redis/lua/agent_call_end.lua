@@ -2,10 +2,11 @@
 -- wrap-up arrived during the call (the same rules as memory-agents.ts).
 -- KEYS: 1 agents hash, 2 attempt hash
 -- ARGV: 1 attempt id, 2 now
--- Result: { agent id, state after } or { } when no agent took this call.
+-- Result: { agent id, state after }, { '', 'abandoned' } for an abandoned call, { } when nobody answered.
 -- Invariant: only the agent still on this very call moves; replay-safe (a second run finds it moved).
 local id = redis.call('HGET', KEYS[2], 'ans')
-if not id or id == '' then return {} end
+if not id then return {} end
+if id == '' then return { '', 'abandoned' } end
 local raw = redis.call('HGET', KEYS[1], id)
 if not raw then return { id, '' } end
 local a = cjson.decode(raw)
