@@ -3,12 +3,13 @@
  * conference or, with nobody free within 2 s, to the safe-harbor message (ABANDONED, counted); the agent
  * owes a wrap-up after each call, within the campaign's limit.
  */
-import { describe, it, expect } from '@jest/globals';
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import type { CallEvent, CallStatus } from '../../src/domain/call.js';
 import { CampaignService } from '../../src/engine/campaigns.js';
 import { Engine } from '../../src/engine/dialer.js';
 import type { StoredEvent } from '../../src/engine/events.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
+import type { Store } from '../../src/engine/store/store.js';
 import type { AnsweredRoute } from '../../src/telephony/telephony.js';
 import {
   MONDAY_2PM_NY,
@@ -17,6 +18,7 @@ import {
   generousLimits,
   nyZones,
 } from './fixtures/harness.js';
+import { redisStore, uniquePrefix } from './redis-helpers.js';
 
 const P = '77';
 
@@ -28,9 +30,24 @@ class RoutingTelephony extends RecordingTelephony {
   }
 }
 
+type StoreKind = 'memory' | 'redis';
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+function makeStore(kind: StoreKind, clock: ManualClock): Store {
+  if (kind === 'memory') return new MemoryStore(clock);
+  const r = redisStore(uniquePrefix('agents-routing'));
+  cleanups.push(r.cleanup);
+  return r.store;
+}
+
+let kind: StoreKind = 'memory';
+
 function setup() {
   const clock = new ManualClock(MONDAY_2PM_NY);
-  const store = new MemoryStore(clock);
+  const store = makeStore(kind, clock);
   const telephony = new RoutingTelephony(clock);
   const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
   const errors: unknown[] = [];
@@ -86,7 +103,11 @@ const ticks = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
-describe('agents in the engine', () => {
+describe.each(['memory', 'redis'] as const)('agents in the engine (%s store)', (k) => {
+  beforeAll(() => {
+    kind = k;
+  });
+
   it('two leads answer with one idle agent: one is bridged, the other gets safe-harbor and counts as ABANDONED', async () => {
     const s = setup();
     const campaignId = await powerCampaign(s, 4);
