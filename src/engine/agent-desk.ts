@@ -18,6 +18,7 @@ import { DEFAULT_WRAP_UP_LIMIT_SEC } from '../domain/settings.js';
 import type { CampaignSettings, Message } from '../domain/settings.js';
 import { routesToAgents } from './call-flow.js';
 import { EngineInputError } from './campaigns.js';
+import { LruCache } from './lru.js';
 import type { EngineContext } from './context.js';
 import { SETTABLE_AGENT_STATES } from './store/agents.js';
 import type { AgentRecord, PresenceResult } from './store/agents.js';
@@ -94,8 +95,11 @@ export interface AgentView extends AgentRecord {
 }
 
 export class AgentDesk {
-  /** Per process: when each routed attempt was answered (the line-time estimate), dropped at its finish. */
-  private readonly answeredAt = new Map<string, number>();
+  /**
+   * Per process: when each routed attempt was answered (the line-time estimate). Bounded: an attempt another
+   * process finishes never comes back to drop its entry.
+   */
+  private readonly answeredAt = new LruCache<string, number>(10_000);
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -196,7 +200,6 @@ export class AgentDesk {
     const now = this.ctx.clock.now();
     const end = await this.ctx.store.endAgentCall(attempt.portalId, attempt.attemptId, now);
     const answeredAt = this.answeredAt.get(attempt.attemptId);
-    this.answeredAt.delete(attempt.attemptId);
     const human = end !== null;
     const dialedAt = attempt.dialRequestedAt ?? attempt.claimedAt;
     const lineMs = Math.max(0, (human && answeredAt !== undefined ? answeredAt : now) - dialedAt);
