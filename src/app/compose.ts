@@ -123,13 +123,23 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-function campaignInfoCache(store: Store, portalId: string) {
+function campaignInfoCache(store: Store, portalId: string, engine: Engine) {
   const info = new Map<string, CampaignInfo>();
   let timer: NodeJS.Timeout | undefined;
   const refresh = async () => {
     try {
       for (const c of await store.listCampaigns(portalId)) {
-        info.set(c.campaignId, { name: c.settings.name, status: c.status, pace: c.settings.pace });
+        const agentsMode = c.settings.dialMode.mode !== 'message' && c.settings.dialMode.mode !== 'preview';
+        // agents by state from presence; the pacing and the abandonment period as this process's engine saw them
+        const pacing = engine.campaignPacing(portalId, c.campaignId);
+        info.set(c.campaignId, {
+          name: c.settings.name,
+          status: c.status,
+          pace: c.settings.pace,
+          ...(agentsMode ? { agents: await store.agentCounts(portalId, c.campaignId) } : {}),
+          ...(pacing?.predictive ? { pacing: pacing.predictive } : {}),
+          ...(pacing?.tally ? { abandonmentPeriod: pacing.tally } : {}),
+        });
       }
     } catch {
       // The monitor shows what it last knew; readiness reports the store itself.
@@ -264,7 +274,7 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
   const localCrm = hubspot ? null : (overrides.crm ?? new LocalSampleCrm());
   const crm: Crm = hubspot ? hubspot.crmFor(portalId) : localCrm!;
 
-  const info = campaignInfoCache(store, portalId);
+  const info = campaignInfoCache(store, portalId, engine);
   const live: LiveSnapshot = createLiveSnapshot({
     eventLog: store,
     portalId,

@@ -4,6 +4,7 @@
  * composition root as `npm start`. It ends with a report whose compliance lines are checked: exit 0 only when
  * no DNC number was dialed, nobody was called out of hours, and every finished attempt has one CRM record.
  */
+import { formatPredictiveReport, runPredictiveDemo } from './demo-predictive.js';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -98,6 +99,12 @@ export const DemoOptionsSchema = z.object({
   /** Simulated days before the run stops even if some leads still wait for a retry. */
   days: z.coerce.number().int().min(1).max(60).default(6),
   agents: z.coerce.number().int().min(1).max(500).default(10),
+  /** power: the CRM-to-CRM demo below; predictive: an agents' shift through the engine (demo-predictive.ts). */
+  mode: z.enum(['power', 'predictive']).default('power'),
+  /** Predictive mode: simulated shift hours, share of dials a person answers, abandonment limit (percent). */
+  hours: z.coerce.number().positive().max(24).default(2),
+  answerRate: z.coerce.number().min(0.01).max(1).default(0.2),
+  limit: z.coerce.number().min(0).max(3).default(3),
 });
 export type DemoOptions = z.output<typeof DemoOptionsSchema>;
 
@@ -110,7 +117,8 @@ export class DemoUsageError extends Error {
 
 const USAGE = `usage: npm run demo -- [--contacts 2000] [--speed 7200] [--days 6] [--agents 10]
                      [--mix answer=0.15,busy=0.08,no-answer=0.42,machine=0.25,invalid=0.05,failed=0.05]
-                     [--port 3000 (0 = any free port)] [--seed 20300107]`;
+                     [--port 3000 (0 = any free port)] [--seed 20300107]
+       npm run demo -- --mode predictive [--agents 10] [--hours 2] [--answer-rate 0.2] [--limit 3] [--seed N]`;
 
 /** Parses the command line; a bad or unknown flag throws a DemoUsageError naming it. */
 export function parseDemoArgs(argv: readonly string[]): DemoOptions {
@@ -126,6 +134,10 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
         seed: { type: 'string' },
         days: { type: 'string' },
         agents: { type: 'string' },
+        mode: { type: 'string' },
+        hours: { type: 'string' },
+        'answer-rate': { type: 'string' },
+        limit: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -133,7 +145,11 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
   } catch (error) {
     throw new DemoUsageError(`${(error as Error).message}\n${USAGE}`);
   }
-  const parsed = DemoOptionsSchema.safeParse(values);
+  const { 'answer-rate': answerRate, ...rest } = values;
+  const parsed = DemoOptionsSchema.safeParse({
+    ...rest,
+    ...(answerRate !== undefined ? { answerRate } : {}),
+  });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  --${i.path.join('.')}: ${i.message}`);
     throw new DemoUsageError(`invalid demo flags:\n${lines.join('\n')}\n${USAGE}`);
@@ -588,6 +604,21 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
+  }
+  if (options.mode === 'predictive') {
+    const report = await runPredictiveDemo(
+      {
+        seed: options.seed,
+        agents: options.agents,
+        hours: options.hours,
+        answerRate: options.answerRate,
+        limitPct: options.limit,
+        speed: Math.max(options.speed, 50_000),
+      },
+      process.stdout,
+    );
+    process.stdout.write(`${formatPredictiveReport(report)}\n`);
+    return report.failures.length === 0 ? 0 : 1;
   }
   try {
     const report = await runDemo(options, { out: process.stdout });

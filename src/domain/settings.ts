@@ -153,6 +153,9 @@ export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 // Campaign settings
 // ---------------------------------------------------------------------------------------------------------
 
+/** An agent's wrap-up time limit when the campaign sets none. */
+export const DEFAULT_WRAP_UP_LIMIT_SEC = 120;
+
 export const DialModeSchema = z.discriminatedUnion('mode', [
   /** A rep claims the next lead, sees it, then dials or skips. */
   z.object({
@@ -179,6 +182,11 @@ export const ConnectToSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('number'), number: E164Schema }),
   z.object({ type: z.literal('hunt-group'), numbers: z.array(E164Schema).min(1).max(10) }),
   z.object({ type: z.literal('agent'), agentId: z.string().min(1) }),
+  /**
+   * The agents logged in to the campaign (progressive, power, predictive): an answered call is bridged to an
+   * idle agent's pinned conference within 2 s, or gets the safe-harbor message and counts as abandoned.
+   */
+  z.object({ type: z.literal('agents') }),
 ]);
 export type ConnectTo = z.infer<typeof ConnectToSchema>;
 
@@ -240,6 +248,16 @@ export const CampaignSettingsSchema = z
     record: z.boolean().default(false),
     /** Refuse to start or keep dialing unless the national DNC registry imported for the portal is <= 31 days old. */
     requiresRegistryScrub: z.boolean().optional(),
+    /**
+     * Agents' campaigns: an agent's wrap-up time limit; past it the agent is set away and the attempt stays
+     * not dispositioned. Absent: DEFAULT_WRAP_UP_LIMIT_SEC.
+     */
+    wrapUpLimitSec: z.number().int().min(10).max(3600).optional(),
+    /**
+     * What a person hears when no agent is free within 2 s (the caller's identity and a call-back number);
+     * absent: a default naming the campaign and its caller ID.
+     */
+    safeHarborMessage: MessageSchema.optional(),
     billingLabel: z.string().max(100).optional(),
   })
   .superRefine((s, ctx) => {

@@ -28,7 +28,7 @@ function connectTargets(
   const to = settings.connectTo;
   if (to?.type === 'number') return [to.number];
   if (to?.type === 'hunt-group') return to.numbers;
-  const id = agentId ?? to?.agentId;
+  const id = agentId ?? (to?.type === 'agent' ? to.agentId : undefined);
   const number = id !== undefined ? agentNumber?.(id) : undefined;
   return number !== undefined && E164Schema.safeParse(number).success ? [number] : [];
 }
@@ -51,7 +51,19 @@ export function callFlowFor(
       ...(transferTo !== undefined ? { transferTo } : {}),
     };
   }
+  if (routesToAgents(settings)) return { kind: 'agent-conference' };
   return { kind: 'connect', targets: connectTargets(settings, agentId, agentNumber) };
+}
+
+/**
+ * Whether a campaign's answered calls go to its logged-in agents (each on a pinned conference) rather than to
+ * one connect-to target: connect-to `agents` in progressive or power mode, and predictive always (its pacing
+ * counts on agents and abandonment; a single target could take only one call at a time).
+ */
+export function routesToAgents(settings: CampaignSettings): boolean {
+  const mode = settings.dialMode.mode;
+  if (mode === 'predictive') return true;
+  return settings.connectTo?.type === 'agents' && (mode === 'progressive' || mode === 'power');
 }
 
 /** The carrier request for a claimed attempt of a campaign. */

@@ -7,13 +7,14 @@
 import { foldCallEvent, initialProgress, isFinal, toCallResult } from '../domain/call-progress.js';
 import type { CallProgress } from '../domain/call-progress.js';
 import { applyWrapUp, classifyOutcome } from '../domain/outcome.js';
-import type { Classification, WrapUp } from '../domain/outcome.js';
+import type { CallResultFlow, Classification, WrapUp } from '../domain/outcome.js';
 import { decideAfterAttempt } from '../domain/policy.js';
 import { recordAttempt } from '../domain/retry.js';
 import type { CampaignSettings } from '../domain/settings.js';
 import type { CallEvent } from '../telephony/telephony.js';
+import type { AgentDesk } from './agent-desk.js';
 import { portalOfAttempt } from './attempt-ids.js';
-import { flowKind } from './call-flow.js';
+import { flowKind, routesToAgents } from './call-flow.js';
 import type { ComplianceGate } from './compliance-gate.js';
 import type { EngineContext } from './context.js';
 import type { EngineEvent, LeadState } from './events.js';
@@ -57,16 +58,30 @@ function isOwnCall(attempt: AttemptRecord, progress: CallProgress, event: CallEv
   return !own || own === event.providerCallId;
 }
 
+/**
+ * Whether an agents'-campaign call is now with a person an agent should take: answered, still up, and (with
+ * AMD) judged human, or a machine the campaign connects anyway.
+ */
+export function judgedForAgent(p: CallProgress, amd: boolean, settings: CampaignSettings): boolean {
+  if (!p.answered || isFinal(p)) return false;
+  if (!amd) return true;
+  const by = p.answeredBy;
+  if (by === undefined || by === 'fax') return false;
+  return !by.startsWith('machine') || settings.amd.onMachine === 'connect';
+}
+
 /** The classification of an attempt's result; no final status at all is a technical error ("lost"). */
 export function classifyAttempt(
   settings: CampaignSettings,
   progress: CallProgress | null,
   priorLikelyInvalid: number,
+  /** The flow the call actually took when the campaign's own does not say it (an abandoned agents' call). */
+  flow?: CallResultFlow,
 ): Classification {
   if (progress && isFinal(progress)) {
     const machine = progress.answeredBy?.startsWith('machine_end') ?? false;
     return classifyOutcome(
-      toCallResult(progress, flowKind(settings), {
+      toCallResult(progress, flow ?? flowKind(settings), {
         voicemailDropped: settings.amd.onMachine === 'drop-voicemail' && machine,
         priorLikelyInvalid,
       }),
@@ -84,7 +99,24 @@ export class CallOutcomes {
   constructor(
     private readonly ctx: EngineContext,
     private readonly gate: ComplianceGate,
+    /** Agents' campaigns: routes answered calls to agents and moves them to wrap-up at the finish. */
+    private readonly agents?: AgentDesk,
   ) {}
+
+  /** An agents'-campaign call just became one for an agent: route it (in the background: it may wait 2 s). */
+  private async routeIfJudged(
+    attempt: AttemptRecord,
+    before: CallProgress,
+    after: CallProgress,
+    callId: string,
+  ) {
+    const campaign = await this.ctx.campaignCache.get(attempt.portalId, attempt.campaignId);
+    if (!campaign || !this.agents || !routesToAgents(campaign.settings)) return;
+    const { settings } = campaign;
+    if (!judgedForAgent(after, attempt.amd, settings) || judgedForAgent(before, attempt.amd, settings))
+      return;
+    await this.agents.routeAnswered(campaign, attempt, callId);
+  }
 
   /**
    * Idempotent and order-tolerant: duplicates and late events after the finish are ignored, except a final
@@ -149,6 +181,10 @@ export class CallOutcomes {
         attempt.leaseUntil = lease;
         // only the AMD grace after a final status can end a lease earlier than the reaper expects
         this.ctx.leases.note(portalId, lease, true);
+        const callId = event.providerCallId || attempt.providerCallId;
+        if (this.agents && after.answered && callId) {
+          this.ctx.track(this.routeIfJudged(attempt, before, after, callId));
+        }
       }
       // With AMD requested, a final status without its verdict waits a grace period (the reaper finalizes).
       if (isFinal(after) && !awaitingAmd)
@@ -171,6 +207,7 @@ export class CallOutcomes {
     fold?: ProgressFold,
   ): Promise<FinishResult | null> {
     let hint = known;
+    let agentCall: { abandoned: boolean } | undefined;
     for (let tries = 0; tries < 10; tries++) {
       const attempt = hint ?? (await this.ctx.store.getAttempt(portalId, attemptId));
       hint = undefined;
@@ -178,7 +215,14 @@ export class CallOutcomes {
       const campaign = await this.ctx.campaignCache.get(portalId, attempt.campaignId);
       const lead = await this.ctx.store.getLead(portalId, attempt.campaignId, attempt.contactId);
       if (!campaign || !lead) return null;
-      const base = classifyAttempt(campaign.settings, progress, lead.progress.likelyInvalid ?? 0);
+      // the agent who took the call starts its wrap-up; an abandoned call is classified as such
+      agentCall ??= this.agents ? await this.agents.callEnded(campaign, attempt) : { abandoned: false };
+      const base = classifyAttempt(
+        campaign.settings,
+        progress,
+        lead.progress.likelyInvalid ?? 0,
+        agentCall.abandoned ? 'safe-harbor' : undefined,
+      );
       const wrap = attempt.wrapUp ? (JSON.parse(attempt.wrapUp) as WrapUp) : undefined;
       const classification = wrap ? applyWrapUp(base, wrap) : base;
       const result = await this.writeOutcome(

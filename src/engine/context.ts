@@ -14,8 +14,22 @@ import type { CampaignService, ZoneLookup } from './campaigns.js';
 import type { CapacityPolicies } from './modes.js';
 import { NOOP_OBSERVER } from './observer.js';
 import type { EngineObserver } from './observer.js';
+import type { AgentCounts } from './store/agents.js';
 import type { CampaignRecord, Store } from './store/store.js';
 import type { Waker } from './waker.js';
+
+/** How a campaign was last paced (this process's view, for the monitor). */
+export interface CampaignPacing {
+  at: number;
+  agents: AgentCounts;
+  /** Most calls not yet with an agent the campaign may have (null: only the pacer's caps). */
+  maxLive: number | null;
+  /** Predictive campaigns: dialing predictively, or the fallback and why. */
+  predictive?:
+    { mode: 'predictive'; headroom: number } | { mode: 'progressive'; fallback: string; reason: string };
+  /** The abandonment period's counts (agents' campaigns). */
+  tally?: { periodStart: number; answered: number; abandoned: number };
+}
 
 export interface EngineLimits {
   /** Telephony account level (per portal): Twilio's account CPS and concurrent calls. */
@@ -147,6 +161,8 @@ export class EngineContext {
   readonly agentPhones = new Map<string, string>();
   /** Agent id -> phone number: this process's setAgentAvailable numbers, then the configured directory. */
   readonly agentNumber: AgentDirectory;
+  /** `portal/campaign` -> how the dispatcher last paced it (see CampaignPacing). */
+  readonly pacing = new Map<string, CampaignPacing>();
   private readonly inFlight = new Set<Promise<void>>();
   private callerIdTurn = 0;
 

@@ -18,13 +18,15 @@
 import type { WrapUp } from '../domain/outcome.js';
 import type { CallEvent, CallEventSink } from '../telephony/telephony.js';
 import type { AgentDirectory } from './call-flow.js';
+import { AgentDesk } from './agent-desk.js';
+import type { AgentView } from './agent-desk.js';
 import { CallOutcomes } from './call-outcome.js';
 import type { CampaignService } from './campaigns.js';
 import { CarrierGateway } from './carrier-gateway.js';
 import { ClickToCall } from './click-to-call.js';
 import { ComplianceGate } from './compliance-gate.js';
 import { EngineContext } from './context.js';
-import type { EngineOptions } from './context.js';
+import type { CampaignPacing, EngineOptions } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { PaceControl } from './pace-control.js';
 import type { TelephonyWarning } from './pace-control.js';
@@ -53,20 +55,24 @@ export class Engine implements CallEventSink {
   private readonly wrapUps: WrapUps;
   private readonly pace: PaceControl;
   private readonly manual: ClickToCall;
+  private readonly agents: AgentDesk;
+  private readonly ctx: EngineContext;
 
   constructor(options: EngineOptions) {
     const ctx = new EngineContext(options);
+    this.ctx = ctx;
     this.store = ctx.store;
     this.campaigns = ctx.campaigns;
     this.agentNumber = ctx.agentNumber;
     const gate = new ComplianceGate(ctx);
     this.pace = new PaceControl(ctx);
-    this.outcomes = new CallOutcomes(ctx, gate);
+    this.agents = new AgentDesk(ctx);
+    this.outcomes = new CallOutcomes(ctx, gate, this.agents);
     const gateway = new CarrierGateway(ctx, gate, this.outcomes);
     this.reaper = new Reaper(ctx, this.outcomes);
-    this.dispatcher = new Dispatcher(ctx, gate, gateway, this.reaper, this.pace);
+    this.dispatcher = new Dispatcher(ctx, gate, gateway, this.reaper, this.pace, this.agents);
     this.preview = new PreviewDesk(ctx, gate, gateway, this.pace);
-    this.wrapUps = new WrapUps(ctx, gate);
+    this.wrapUps = new WrapUps(ctx, gate, this.agents);
     this.manual = new ClickToCall(ctx, gate, this.preview, this.outcomes);
   }
 
@@ -115,6 +121,34 @@ export class Engine implements CallEventSink {
     number?: string,
   ) {
     return this.preview.setAgentAvailable(portalId, campaignId, agentId, available, number);
+  }
+
+  /**
+   * An agent's presence and campaign logins, from the dialer card or the API: `{ state: 'available' | 'away' |
+   * 'offline', campaigns?: [{ campaignId, priority }] }` (a lower priority number is served first). Bad input
+   * throws EngineInputError; `result` says when the state could not change yet (on a call, wrap-up owed).
+   */
+  setAgentPresence(portalId: string, agentId: string, input: unknown) {
+    return this.agents.setPresence(portalId, agentId, input);
+  }
+
+  /** An agent's presence, its pinned conference, and the contact of its current call (the screen pop). */
+  getAgent(portalId: string, agentId: string): Promise<AgentView | null> {
+    return this.agents.getAgent(portalId, agentId);
+  }
+
+  /** Every agent of the portal with its presence. */
+  listAgents(portalId: string) {
+    return this.store.listAgents(portalId);
+  }
+
+  /**
+   * How the campaign was last paced by this process: its agents by state, the abandonment period's counts,
+   * and for predictive campaigns whether they dial predictively or fell back (and why). Undefined before the
+   * first pass over it.
+   */
+  campaignPacing(portalId: string, campaignId: string): CampaignPacing | undefined {
+    return this.ctx.pacing.get(`${portalId}/${campaignId}`);
   }
 
   claimPreview(portalId: string, campaignId: string, agentId: string) {

@@ -10,7 +10,12 @@ import type { CarrierGateway } from './carrier-gateway.js';
 import type { ComplianceGate } from './compliance-gate.js';
 import type { EngineContext } from './context.js';
 import type { EngineEvent } from './events.js';
-import { capacityPolicyFor } from './modes.js';
+import { ABANDONED_NUMBER_QUIET_MS, mayRiskAbandonmentAgain } from '../domain/abandonment.js';
+import { abandonmentRuleOf, campaignPeriodStart } from './agent-desk.js';
+import type { AgentDesk } from './agent-desk.js';
+import { routesToAgents } from './call-flow.js';
+import { capacityPolicyFor, predictiveDecision } from './modes.js';
+import type { CapacityInput } from './modes.js';
 import type { PaceControl } from './pace-control.js';
 import type { Reaper } from './reaper.js';
 import type { BatchCandidate, CampaignRecord, Store } from './store/store.js';
@@ -51,6 +56,7 @@ export class Dispatcher {
     private readonly gateway: CarrierGateway,
     private readonly reaper: Reaper,
     private readonly pace: PaceControl,
+    private readonly agents: AgentDesk,
   ) {}
 
   /**
@@ -116,6 +122,10 @@ export class Dispatcher {
     }
     const campaigns = await this.ctx.listCampaigns(portalId);
     next = Math.min(next, await this.runScheduledStarts(portalId, campaigns));
+    // agents past their campaign's wrap-up limit are set away
+    if (campaigns.some((c) => routesToAgents(c.settings))) {
+      next = Math.min(next, await this.agents.expireWrapUps(portalId, campaigns));
+    }
     for (const campaign of campaigns) {
       if (stop?.aborted) break;
       if (campaign.status !== 'active') continue;
@@ -130,11 +140,11 @@ export class Dispatcher {
   private async dispatch(campaign: CampaignRecord, stop?: AbortSignal): Promise<number> {
     const { store, clock, timings, observer } = this.ctx;
     const { portalId, campaignId, settings } = campaign;
-    const policy = capacityPolicyFor(settings.dialMode.mode, this.ctx.capacity);
-    const agents =
-      settings.dialMode.mode === 'message' ? 0 : await store.availableAgents(portalId, campaignId);
-    const maxLive = policy.maxLive({ settings, availableAgents: agents });
+    const maxLive = await this.capacity(campaign);
     const amd = settings.amd.detection !== 'off';
+    // Ofcom: a number whose call was abandoned is not called again within 72 h by a mode that may abandon
+    const quietRule = settings.dialMode.mode === 'predictive' ? abandonmentRuleOf(settings) : null;
+    const quietMs = quietRule ? ABANDONED_NUMBER_QUIET_MS[quietRule] : 0;
     let dials = 0;
     let spread = false;
     for (let round = 0; dials < BURST && round < BURST && !stop?.aborted; round++) {
@@ -153,7 +163,23 @@ export class Dispatcher {
         due.map((l) => l.e164),
         now,
       );
+      const abandonedAt =
+        quietMs > 0
+          ? await store.abandonedNumbers(
+              portalId,
+              due.map((l) => l.e164),
+            )
+          : new Map<string, number>();
       for (const lead of due) {
+        const lastAbandoned = abandonedAt.get(lead.e164);
+        if (
+          quietRule &&
+          lastAbandoned !== undefined &&
+          !mayRiskAbandonmentAgain(quietRule, lastAbandoned, now)
+        ) {
+          await store.reschedule(portalId, campaignId, lead.contactId, lead.rev, lastAbandoned + quietMs);
+          continue;
+        }
         if ((await this.gate.preDialCheck(campaign, lead, now, numberDials.get(lead.e164))) !== 'ok')
           continue;
         const from = this.ctx.chooseCallerId(settings, lead.e164);
@@ -222,6 +248,50 @@ export class Dispatcher {
       await yieldToEventLoop();
     }
     return clock.now();
+  }
+
+  /**
+   * Most live attempts the campaign may have now. Agents' campaigns: the mode's lines for the idle agents
+   * (predictive: the domain controller over the period's tally and the campaign's estimates) plus the calls
+   * already connected to an agent, which are live attempts too. Recorded for the monitor.
+   */
+  private async capacity(campaign: CampaignRecord): Promise<number | null> {
+    const { store, clock } = this.ctx;
+    const { portalId, campaignId, settings } = campaign;
+    const mode = settings.dialMode.mode;
+    const policy = capacityPolicyFor(mode, this.ctx.capacity);
+    if (mode === 'message') return policy.maxLive({ settings, availableAgents: 0 });
+    const agents = await store.agentCounts(portalId, campaignId);
+    const input: CapacityInput = { settings, availableAgents: agents.idle, agents };
+    const now = clock.now();
+    const routed = routesToAgents(settings);
+    let tally: { periodStart: number; answered: number; abandoned: number } | undefined;
+    if (routed) {
+      const start = campaignPeriodStart(campaign, now);
+      tally = { periodStart: start, ...(await store.abandonmentTally(portalId, campaignId, start)) };
+    }
+    if (mode === 'predictive' && tally) {
+      const learned = await this.agents.predictiveState(portalId, campaignId);
+      input.predictive = { tally, estimates: learned.estimates, aggressiveness: learned.aggressiveness };
+    }
+    const lines = policy.maxLive(input);
+    const maxLive = lines === null || !routed ? lines : lines + agents.talking;
+    const decision = mode === 'predictive' ? predictiveDecision(input) : undefined;
+    this.ctx.pacing.set(`${portalId}/${campaignId}`, {
+      at: now,
+      agents,
+      maxLive,
+      ...(decision
+        ? {
+            predictive:
+              decision.mode === 'predictive'
+                ? { mode: 'predictive' as const, headroom: decision.headroom }
+                : { mode: 'progressive' as const, fallback: decision.fallback, reason: decision.reason },
+          }
+        : {}),
+      ...(tally ? { tally } : {}),
+    });
+    return maxLive;
   }
 
   /**

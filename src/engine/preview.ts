@@ -41,7 +41,14 @@ export class PreviewDesk {
         throw new EngineInputError(`agent ${agentId} number: ${parsed.error.issues[0]!.message}`);
       this.ctx.agentPhones.set(`${portalId}/${agentId}`, parsed.data);
     }
-    return this.ctx.store.setAgentAvailable(portalId, campaignId, agentId, available);
+    await this.ctx.store.setAgentAvailable(portalId, campaignId, agentId, available);
+    // the same agent's presence: logged in to (or out of) this campaign
+    const current = await this.ctx.store.getAgent(portalId, agentId);
+    const others = (current?.campaigns ?? []).filter((c) => c.campaignId !== campaignId);
+    const campaigns = available ? [...others, { campaignId, priority: 1 }] : others;
+    const state =
+      available || (others.length > 0 && current?.state === 'available') ? 'available' : 'offline';
+    await this.ctx.store.setAgentPresence(portalId, agentId, { state, campaigns }, this.ctx.clock.now());
   }
 
   /** A rep takes the next lead of a preview campaign; the claim is held for previewTimeoutSec. */

@@ -6,6 +6,7 @@ import type { CallProgress } from '../domain/call-progress.js';
 import { applyWrapUp } from '../domain/outcome.js';
 import type { WrapUp } from '../domain/outcome.js';
 import { decideAfterAttempt } from '../domain/policy.js';
+import type { AgentDesk } from './agent-desk.js';
 import { classifyAttempt } from './call-outcome.js';
 import { EngineInputError } from './campaigns.js';
 import type { ComplianceGate } from './compliance-gate.js';
@@ -29,7 +30,15 @@ export class WrapUps {
   constructor(
     private readonly ctx: EngineContext,
     private readonly gate: ComplianceGate,
+    /** Agents' campaigns: the agent who took the call is available again once its wrap-up is recorded. */
+    private readonly agents?: AgentDesk,
   ) {}
+
+  /** See `record`; then the agent who took the call (agents' campaigns) is free for the next one. */
+  async wrapUp(portalId: string, attemptId: string, wrap: WrapUp): Promise<void> {
+    await this.record(portalId, attemptId, wrap);
+    await this.agents?.wrapUpArrived(portalId, attemptId);
+  }
 
   /**
    * A rep's wrap-up: DNC (portal DNC set first, then the contact ends `dnc`), wrong number (failed), call me
@@ -37,7 +46,7 @@ export class WrapUps {
    * on the attempt and the finish applies it (one attempt.finished carrying it); after, it applies now with one
    * attempt.wrapped-up event. One wrap-up per attempt: the same again is a no-op, a different one an error.
    */
-  async wrapUp(portalId: string, attemptId: string, wrap: WrapUp): Promise<void> {
+  private async record(portalId: string, attemptId: string, wrap: WrapUp): Promise<void> {
     if (wrap.callbackAt !== undefined && !Number.isFinite(wrap.callbackAt)) {
       throw new EngineInputError('wrap-up callbackAt must be a time (epoch ms)');
     }

@@ -17,6 +17,18 @@ export type CallFlow =
   /** Click-to-call: ring the rep's phone first (`to` is the rep), then dial the contact with the caller ID. */
   | { kind: 'click-to-call'; contactNumber: string }
   /** Predictive overflow: nobody could take the call within 2 s, so play the safe-harbor message and hang up. */
+  | { kind: 'safe-harbor'; message: Message }
+  /**
+   * Agents' campaigns: the answered lead waits in silence (at most a few seconds) until the engine routes it
+   * with `routeAnswered`: into an idle agent's pinned conference, or to the safe-harbor message.
+   */
+  | { kind: 'agent-conference' };
+
+/** Where the engine sends an answered `agent-conference` call. */
+export type AnsweredRoute =
+  /** Join the agent's pinned conference (the agent is already in it; a short tone marks the lead's arrival). */
+  | { kind: 'agent'; agentId: string; conference: string }
+  /** Nobody free within 2 s: play the safe-harbor message and hang up (the call counts as abandoned). */
   | { kind: 'safe-harbor'; message: Message };
 
 export interface DialRequest {
@@ -62,6 +74,11 @@ export interface Telephony {
    * recover a final status whose callback was lost instead of presuming the call lost.
    */
   fetchStatus?(providerCallId: string): Promise<CallStatusSnapshot | null>;
+  /**
+   * Routes an answered `agent-conference` call (see AnsweredRoute). False when the call had already ended.
+   * Carriers without it cannot run agents' campaigns.
+   */
+  routeAnswered?(providerCallId: string, route: AnsweredRoute): Promise<boolean>;
 }
 
 export interface TelephonyErrorDetails {

@@ -27,6 +27,14 @@ export class PortalKeys {
   skipped = (c: string) => `${this.base}:c:${c}:skip`;
   counts = (c: string) => `${this.base}:c:${c}:cnt`;
   agents = (c: string) => `${this.base}:c:${c}:agents`;
+  /** Every agent of the portal: agent id -> JSON presence (see redis/lua/agent_*.lua). */
+  agentsHash = () => `${this.base}:ag`;
+  /** Answered / abandoned counts of one campaign period (see redis/lua/agent_answer.lua). */
+  abandonTally = (c: string, periodStart: number) => `${this.base}:c:${c}:ab:${periodStart}`;
+  /** Number -> when its last call was abandoned (Ofcom's 72 h quiet time). */
+  abandonedNumbers = () => `${this.base}:abn`;
+  /** The campaign's predictive estimates (JSON). */
+  predictive = (c: string) => `${this.base}:c:${c}:pred`;
   dnc = () => `${this.base}:dnc`;
   removed = () => `${this.base}:removed`;
   live = () => `${this.base}:live`;

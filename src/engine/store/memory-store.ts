@@ -6,6 +6,7 @@
 import type { Clock } from '../../shared/clock.js';
 import { realClock } from '../../shared/clock.js';
 import type { LeadProgress } from './codec.js';
+import { MemoryAgents } from './memory-agents.js';
 import { MemoryAttempts } from './memory/attempts.js';
 import { MemoryCampaigns } from './memory/campaigns.js';
 import { MemoryClaims } from './memory/claims.js';
@@ -23,6 +24,7 @@ export class MemoryStore implements Store {
   private readonly claims: MemoryClaims;
   private readonly attempts: MemoryAttempts;
   private readonly wakeUps: MemoryWakeUps;
+  private readonly agents: MemoryAgents;
 
   constructor(clock: Clock = realClock, options: { maxEvents?: number } = {}) {
     this.state = new MemoryState(clock, options.maxEvents);
@@ -31,6 +33,7 @@ export class MemoryStore implements Store {
     this.claims = new MemoryClaims(this.state);
     this.attempts = new MemoryAttempts(this.state);
     this.wakeUps = new MemoryWakeUps(this.state);
+    this.agents = new MemoryAgents((portalId) => this.state.wakes.emit(portalId, 'agents'));
   }
 
   // campaigns
@@ -153,6 +156,41 @@ export class MemoryStore implements Store {
   }
   availableAgents(...a: Args<'availableAgents'>) {
     return this.attempts.availableAgents(...a);
+  }
+
+  // agents (see memory-agents.ts)
+  setAgentPresence(...a: Parameters<MemoryAgents['setAgentPresence']>) {
+    return this.agents.setAgentPresence(...a);
+  }
+  getAgent(...a: Parameters<MemoryAgents['getAgent']>) {
+    return this.agents.getAgent(...a);
+  }
+  listAgents(...a: Parameters<MemoryAgents['listAgents']>) {
+    return this.agents.listAgents(...a);
+  }
+  agentCounts(...a: Parameters<MemoryAgents['agentCounts']>) {
+    return this.agents.agentCounts(...a);
+  }
+  answerCall(...a: Parameters<MemoryAgents['answerCall']>) {
+    return this.agents.answerCall(...a);
+  }
+  endAgentCall(...a: Parameters<MemoryAgents['endAgentCall']>) {
+    return this.agents.endAgentCall(...a);
+  }
+  finishAgentWrapUp(...a: Parameters<MemoryAgents['finishAgentWrapUp']>) {
+    return this.agents.finishAgentWrapUp(...a);
+  }
+  abandonmentTally(...a: Parameters<MemoryAgents['abandonmentTally']>) {
+    return this.agents.abandonmentTally(...a);
+  }
+  abandonedNumbers(...a: Parameters<MemoryAgents['abandonedNumbers']>) {
+    return this.agents.abandonedNumbers(...a);
+  }
+  getPredictiveState(...a: Parameters<MemoryAgents['getPredictiveState']>) {
+    return this.agents.getPredictiveState(...a);
+  }
+  savePredictiveState(...a: Parameters<MemoryAgents['savePredictiveState']>) {
+    return this.agents.savePredictiveState(...a);
   }
 
   // events

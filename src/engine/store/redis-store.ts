@@ -13,6 +13,7 @@ import { RedisCampaigns } from './redis/campaigns.js';
 import { RedisLeads } from './redis/leads.js';
 import { RedisClaims } from './redis/claims.js';
 import { RedisAttempts } from './redis/attempts.js';
+import { RedisAgents } from './redis/agents.js';
 import { RedisEvents } from './redis/events.js';
 import { RedisWakeUps } from './redis/wake-ups.js';
 import type { Store } from './store.js';
@@ -48,6 +49,7 @@ export class RedisStore implements Store {
   private readonly leads: RedisLeads;
   private readonly claims: RedisClaims;
   private readonly attempts: RedisAttempts;
+  private readonly agents: RedisAgents;
   private readonly events: RedisEvents;
   private readonly wakeUps: RedisWakeUps;
 
@@ -70,6 +72,7 @@ export class RedisStore implements Store {
     this.leads = new RedisLeads(this.context, wake);
     this.claims = new RedisClaims(this.context);
     this.attempts = new RedisAttempts(this.context, wake, (portalId) => this.events.trimEvents(portalId));
+    this.agents = new RedisAgents(this.context, wake);
   }
 
   /** Pending entries found deleted by claimStale since this store was created (see onEventsLost). */
@@ -198,6 +201,19 @@ export class RedisStore implements Store {
   availableAgents(...a: Args<'availableAgents'>) {
     return this.attempts.availableAgents(...a);
   }
+
+  // agents
+  setAgentPresence = (...a: Args<'setAgentPresence'>) => this.agents.setAgentPresence(...a);
+  getAgent = (...a: Args<'getAgent'>) => this.agents.getAgent(...a);
+  listAgents = (...a: Args<'listAgents'>) => this.agents.listAgents(...a);
+  agentCounts = (...a: Args<'agentCounts'>) => this.agents.agentCounts(...a);
+  answerCall = (...a: Args<'answerCall'>) => this.agents.answerCall(...a);
+  endAgentCall = (...a: Args<'endAgentCall'>) => this.agents.endAgentCall(...a);
+  finishAgentWrapUp = (...a: Args<'finishAgentWrapUp'>) => this.agents.finishAgentWrapUp(...a);
+  abandonmentTally = (...a: Args<'abandonmentTally'>) => this.agents.abandonmentTally(...a);
+  abandonedNumbers = (...a: Args<'abandonedNumbers'>) => this.agents.abandonedNumbers(...a);
+  getPredictiveState = (...a: Args<'getPredictiveState'>) => this.agents.getPredictiveState(...a);
+  savePredictiveState = (...a: Args<'savePredictiveState'>) => this.agents.savePredictiveState(...a);
 
   // events
   append(...a: Args<'append'>) {

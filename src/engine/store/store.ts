@@ -6,6 +6,7 @@
 import type { CampaignStatus } from '../../domain/lifecycle.js';
 import type { CampaignSettings } from '../../domain/settings.js';
 import type { EngineEvent, EventLog, LeadState, SkipReason } from '../events.js';
+import type { AgentStore } from './agents.js';
 import type { LeadProgress } from './codec.js';
 
 export interface CampaignRecord {
@@ -421,7 +422,14 @@ export interface Closable {
 }
 
 /** The whole storage port: what the engine depends on. Each adapter implements every part. */
-export type Store = CampaignStore & LeadStore & ClaimStore & AttemptStore & EventLog & WakeUps & Closable;
+export type Store = CampaignStore &
+  LeadStore &
+  ClaimStore &
+  AttemptStore &
+  AgentStore &
+  EventLog &
+  WakeUps &
+  Closable;
 
 export const EMPTY_COUNTS = (): Record<'enrolled' | SkipReason, number> => ({
   enrolled: 0,

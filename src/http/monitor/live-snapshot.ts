@@ -4,13 +4,17 @@
  */
 import type { EventLog } from '../../engine/events.js';
 import type { Logger } from '../../observability/logger.js';
-import { applyEvent, emptySnapshot, type MonitorSnapshot, type PaceSettings } from './snapshot.js';
+import { applyEvent, emptySnapshot } from './snapshot.js';
+import type { AgentsByState, MonitorSnapshot, PaceSettings, PacingView } from './snapshot.js';
 import type { CampaignStatus } from '../../domain/lifecycle.js';
 
 export interface CampaignInfo {
   name?: string;
   status?: CampaignStatus;
   pace?: PaceSettings;
+  agents?: AgentsByState;
+  pacing?: PacingView;
+  abandonmentPeriod?: { periodStart: number; answered: number; abandoned: number };
 }
 
 export interface LiveSnapshotOptions {
@@ -71,6 +75,9 @@ export function createLiveSnapshot(options: LiveSnapshotOptions): LiveSnapshot {
           name: info.name ?? view.name,
           status: info.status ?? view.status,
           pace: info.pace ?? view.pace,
+          ...(info.agents ? { agents: info.agents } : {}),
+          ...(info.pacing ? { pacing: info.pacing } : {}),
+          ...(info.abandonmentPeriod ? { abandonmentPeriod: info.abandonmentPeriod } : {}),
         };
       }
       return { ...current, campaigns };

@@ -249,6 +249,20 @@ export const monitorClientScript = String.raw`
     var rate = abandonmentRate(c) * 100;
     var limit = c.pace && c.pace.maxAbandonRatePct !== undefined ? c.pace.maxAbandonRatePct : 3;
     html += kpi('Abandonment', rate.toFixed(1) + '%', c.abandoned + ' of ' + c.answered + ' answered · limit ' + limit + '%', rate > limit ? 'bad' : rate > limit * 0.8 ? 'warn' : 'good', (rate / Math.max(limit, 0.1)) * 100);
+    if (c.abandonmentPeriod) {
+      var ap = c.abandonmentPeriod;
+      var prate = ap.answered > 0 ? (ap.abandoned / ap.answered) * 100 : 0;
+      html += kpi('Abandonment this period', prate.toFixed(2) + '%', ap.abandoned + ' of ' + ap.answered + ' answered since ' + new Date(ap.periodStart).toISOString().slice(0, 16).replace('T', ' ') + ' UTC · limit ' + limit + '%', prate > limit ? 'bad' : prate > limit * 0.8 ? 'warn' : 'good', (prate / Math.max(limit, 0.1)) * 100);
+    }
+    if (c.agents) {
+      var ag = c.agents;
+      html += kpi('Agents', ag.idle + ' idle / ' + ag.loggedIn + ' logged in', ag.talking + ' on a call · ' + ag.wrapping + ' in wrap-up · ' + ag.ringing + ' ringing · ' + ag.away + ' away');
+    }
+    if (c.pacing) {
+      html += c.pacing.mode === 'predictive'
+        ? kpi('Pacing', 'predictive', 'abandonment headroom: ' + c.pacing.headroom + ' call(s)', 'good')
+        : kpi('Pacing', 'progressive (' + esc(c.pacing.fallback) + ')', esc(c.pacing.reason), 'warn');
+    }
     html += kpi('Attempts', fmtNum(c.attempts), fmtNum(c.counters.reached) + ' reached · ' + Object.keys(c.activeCalls).length + ' in progress');
     html += '</div><div class="charts">';
     html += '<figure><figcaption>Attempts per ' + Math.round(s.bucketMs / 1000) + ' s</figcaption>' + barChart(c.timeline, s.at, s.bucketMs, s.maxBuckets, false, 'Attempts') + '</figure>';

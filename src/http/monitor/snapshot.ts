@@ -70,7 +70,27 @@ export interface CampaignView {
   answered: number;
   abandoned: number;
   alerts: CampaignAlert[];
+  /** Agents' campaigns: the agents by state (from presence, not the event stream). */
+  agents?: AgentsByState;
+  /** Predictive campaigns: dialing predictively or the fallback and its reason. */
+  pacing?: PacingView;
+  /** The current abandonment period as the engine counts it (answered by a person, abandoned). */
+  abandonmentPeriod?: { periodStart: number; answered: number; abandoned: number };
 }
+
+/** A campaign's agents by state (agents logged in to several campaigns count in each). */
+export interface AgentsByState {
+  loggedIn: number;
+  idle: number;
+  ringing: number;
+  talking: number;
+  wrapping: number;
+  away: number;
+}
+
+/** How the engine paces the campaign now: predictive, or the fallback to progressive and why. */
+export type PacingView =
+  { mode: 'predictive'; headroom: number } | { mode: 'progressive'; fallback: string; reason: string };
 
 export interface MonitorSnapshot {
   portalId: string;

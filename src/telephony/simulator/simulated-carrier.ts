@@ -9,7 +9,13 @@ import type { AnsweredBy, CallEvent, CallStatus, FinalCallStatus } from '../../d
 import { E164Schema } from '../../domain/settings.js';
 import type { Clock } from '../../shared/clock.js';
 import { TelephonyError } from '../telephony.js';
-import type { CallEventSink, CallStatusSnapshot, DialRequest, Telephony } from '../telephony.js';
+import type {
+  AnsweredRoute,
+  CallEventSink,
+  CallStatusSnapshot,
+  DialRequest,
+  Telephony,
+} from '../telephony.js';
 import { seededRandom } from '../../domain/random.js';
 
 export const SIMULATED_OUTCOMES = ['human', 'busy', 'no-answer', 'machine', 'invalid', 'failed'] as const;
@@ -46,6 +52,12 @@ export interface SimulatedCarrierOptions {
   invalidRejectedAtDialShare?: number;
   /** Carrier time between the accepted dial and "initiated". */
   setupMs?: number;
+  /** Agents' calls: time for a routed lead to join the agent's conference (Twilio: a few hundred ms). */
+  conferenceJoinMs?: number;
+  /** Agents' calls: length of the safe-harbor message. */
+  safeHarborSec?: SecondsDistribution;
+  /** Agents' calls: an answered call nobody routes hangs up after this (the hold TwiML's pause). */
+  routeWaitMs?: number;
   /** A sink failure is reported here; the simulation carries on as Twilio would. */
   onSinkError?: (error: unknown, event: CallEvent) => void;
 }
@@ -70,6 +82,9 @@ export interface SimulatorStats {
   byOutcome: Record<SimulatedOutcome, number>;
   /** Final statuses delivered. */
   byFinalStatus: Record<FinalCallStatus, number>;
+  /** Agents' calls routed into an agent's conference, and to the safe-harbor message. */
+  routedToAgent: number;
+  routedToSafeHarbor: number;
 }
 
 /** FNV-1a: a call's own seed from the run seed and its attemptId. */
@@ -102,7 +117,9 @@ function pickOutcome(random: () => number, mix: OutcomeMix): SimulatedOutcome {
 /** One scheduled report: `delayMs` after the previous one. */
 type Step =
   | { delayMs: number; kind: 'status'; status: CallStatus; sipResponseCode?: number; errorCode?: number }
-  | { delayMs: number; kind: 'amd'; answeredBy: AnsweredBy };
+  | { delayMs: number; kind: 'amd'; answeredBy: AnsweredBy }
+  /** Agents' calls: wait for the engine's route, then talk (`talkMs`) or hear the safe-harbor message. */
+  | { delayMs: number; kind: 'route'; talkMs: number; safeHarborMs: number };
 
 interface Plan {
   outcome: SimulatedOutcome;
@@ -122,6 +139,9 @@ interface LiveCall {
   answeredAt?: number;
   finished: boolean;
   done: Promise<void>;
+  /** Agents' calls: where the engine routed the answered call, and the wake-up of a call waiting for it. */
+  route?: AnsweredRoute;
+  onRoute?: () => void;
 }
 
 /** Most calls whose last known state fetchStatus remembers (the oldest are forgotten first). */
@@ -150,6 +170,9 @@ export class SimulatedCarrier implements Telephony {
       amdErrorRate: options.amdErrorRate ?? 0.05,
       invalidRejectedAtDialShare: options.invalidRejectedAtDialShare ?? 0.7,
       setupMs: options.setupMs ?? 300,
+      conferenceJoinMs: options.conferenceJoinMs ?? 400,
+      safeHarborSec: options.safeHarborSec ?? { minSec: 6, maxSec: 10 },
+      routeWaitMs: options.routeWaitMs ?? 10_000,
       onSinkError: options.onSinkError ?? (() => {}),
     };
     // Validate the mix once, up front, rather than on the first dial.
@@ -165,7 +188,20 @@ export class SimulatedCarrier implements Telephony {
         number
       >,
       byFinalStatus: { completed: 0, busy: 0, 'no-answer': 0, failed: 0, canceled: 0 },
+      routedToAgent: 0,
+      routedToSafeHarbor: 0,
     };
+  }
+
+  /** The engine routes an answered agents'-campaign call (see Telephony.routeAnswered). */
+  async routeAnswered(providerCallId: string, route: AnsweredRoute): Promise<boolean> {
+    const call = this.live.get(providerCallId);
+    if (!call || call.finished || call.route) return false;
+    call.route = route;
+    if (route.kind === 'agent') this.counters.routedToAgent++;
+    else this.counters.routedToSafeHarbor++;
+    call.onRoute?.();
+    return true;
   }
 
   dial(request: DialRequest): Promise<{ providerCallId: string }> {
@@ -317,6 +353,11 @@ export class SimulatedCarrier implements Telephony {
       remainingMs - (truth === 'machine' && action === 'connect' ? afterAnswerMs : 0),
       200,
     );
+    if (request.flow.kind === 'agent-conference' && action === 'connect') {
+      const safeHarborMs = ms(drawSeconds(random, o.safeHarborSec));
+      steps.push({ delayMs: 0, kind: 'route', talkMs: remainingMs, safeHarborMs });
+      return steps;
+    }
     steps.push({ delayMs: remainingMs, kind: 'status', status: 'completed', sipResponseCode: 200 });
     return steps;
   }
@@ -365,6 +406,21 @@ export class SimulatedCarrier implements Telephony {
       await clock.sleep(step.delayMs, call.abort.signal);
       if (call.abort.signal.aborted) break;
       call.elapsedMs += step.delayMs;
+      if (step.kind === 'route') {
+        const started = clock.now();
+        const route = await this.waitForRoute(call);
+        if (route && !call.abort.signal.aborted) {
+          const o = this.options;
+          await clock.sleep(
+            route.kind === 'agent' ? o.conferenceJoinMs + step.talkMs : step.safeHarborMs,
+            call.abort.signal,
+          );
+        }
+        if (call.abort.signal.aborted) break;
+        call.elapsedMs += clock.now() - started;
+        await this.emitStatus(call, 'completed', { sipResponseCode: 200 });
+        return;
+      }
       if (step.kind === 'amd') {
         const state = this.states.get(call.providerCallId);
         if (state) state.answeredBy = step.answeredBy;
@@ -397,6 +453,19 @@ export class SimulatedCarrier implements Telephony {
       call.elapsedMs = (call.answeredAtElapsedMs ?? 0) + Math.max(0, clock.now() - call.answeredAt);
     }
     await this.emitStatus(call, call.answeredAt !== undefined ? 'completed' : 'canceled', {});
+  }
+
+  /** Waits for the engine's route of an answered call, at most routeWaitMs (then the hold TwiML hangs up). */
+  private async waitForRoute(call: LiveCall): Promise<AnsweredRoute | undefined> {
+    if (call.route) return call.route;
+    const wake = new AbortController();
+    const onAbort = () => wake.abort();
+    call.abort.signal.addEventListener('abort', onAbort);
+    call.onRoute = onAbort;
+    await this.options.clock.sleep(this.options.routeWaitMs, wake.signal);
+    call.abort.signal.removeEventListener('abort', onAbort);
+    delete call.onRoute;
+    return call.route;
   }
 
   private async emitStatus(

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ANSWERED_BY, CALL_STATUSES } from '../../domain/call.js';
 import type { AnsweredBy } from '../../domain/call.js';
 import type { AmdSettings, Message } from '../../domain/settings.js';
-import type { CallStatusSnapshot, DialRequest, Telephony } from '../telephony.js';
+import type { AnsweredRoute, CallStatusSnapshot, DialRequest, Telephony } from '../telephony.js';
 import { TelephonyError } from '../telephony.js';
 import { TWILIO_CALL_NOT_IN_PROGRESS, classifyTwilioError, withTwilioRetry } from './errors.js';
 import type { RetryOptions } from './errors.js';
@@ -20,6 +20,8 @@ import {
   hangupTwiml,
   reminderTwiml,
   safeHarborTwiml,
+  agentHoldTwiml,
+  leadToAgentTwiml,
   voicemailTwiml,
   webhookUrl,
 } from './twiml.js';
@@ -236,6 +238,8 @@ export class TwilioTelephony implements Telephony {
         });
       case 'safe-harbor':
         return safeHarborTwiml(flow.message);
+      case 'agent-conference':
+        return agentHoldTwiml();
     }
   }
 
@@ -309,6 +313,14 @@ export class TwilioTelephony implements Telephony {
   /** Predictive overflow: nobody could take the answered call within 2 s, so play the safe-harbor message. */
   playSafeHarbor(providerCallId: string, message: Message): Promise<boolean> {
     return this.updateLiveCall(providerCallId, safeHarborTwiml(message));
+  }
+
+  /** Routes an answered agents'-campaign call: into the agent's pinned conference, or the safe-harbor message. */
+  routeAnswered(providerCallId: string, route: AnsweredRoute): Promise<boolean> {
+    return this.updateLiveCall(
+      providerCallId,
+      route.kind === 'agent' ? leadToAgentTwiml(route.conference) : safeHarborTwiml(route.message),
+    );
   }
 
   /**

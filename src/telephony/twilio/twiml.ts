@@ -193,6 +193,54 @@ export function safeHarborTwiml(message: Message): string {
   return voicemailTwiml(message);
 }
 
+/**
+ * Flow 6, the lead's side of an agents' campaign: silence while the engine finds an idle agent (it routes the
+ * call within 2 s with `leadToAgentTwiml` or `safeHarborTwiml`); a call the engine never routes ends.
+ */
+export function agentHoldTwiml(maxWaitSec = 10): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.pause({ length: maxWaitSec });
+  response.hangup();
+  return response.toString();
+}
+
+/**
+ * The agent's pinned audio leg: the agent dials in (or the browser connects) once and stays in the conference,
+ * which starts with them and ends when they leave; silence (no hold music) between leads.
+ */
+export function agentJoinTwiml(conference: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  const dial = response.dial();
+  dial.conference(
+    {
+      startConferenceOnEnter: true,
+      endConferenceOnExit: true,
+      beep: 'false',
+      waitUrl: '',
+    },
+    conference,
+  );
+  return response.toString();
+}
+
+/**
+ * An answered lead joins the agent's pinned conference: the agent hears a short tone as the lead enters; the
+ * lead's leaving does not end the conference (the agent stays for the next lead).
+ */
+export function leadToAgentTwiml(conference: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  const dial = response.dial();
+  dial.conference(
+    {
+      startConferenceOnEnter: false,
+      endConferenceOnExit: false,
+      beep: 'onEnter',
+    },
+    conference,
+  );
+  return response.toString();
+}
+
 /** A plain message call (message campaigns with no keypad answer). */
 export function messageTwiml(message: Message): string {
   return voicemailTwiml(message);

@@ -23,6 +23,10 @@ export const SCRIPT_NAMES = [
   'mark_dialed',
   'trim_events',
   'set_lead_number',
+  'agent_presence',
+  'agent_answer',
+  'agent_call_end',
+  'agent_wrap_done',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
