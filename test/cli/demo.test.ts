@@ -63,7 +63,7 @@ describe('runDemo', () => {
     const hours = Object.keys(report.callsByLocalHour).map(Number);
     expect(Math.min(...hours)).toBeGreaterThanOrEqual(8);
     expect(Math.max(...hours)).toBeLessThan(21);
-    expect(report.crmRecordsWritten).toBe(report.finishedAttempts);
+    expect(report.crmRecordsWritten).toBe(report.placedCalls);
     expect(report.finishedAttempts).toBe(report.attempts);
     // Every call reports its end before its lease runs out, whatever the machine's speed: none is lost.
     expect(report.outcomes['No final call status (lost)'] ?? 0).toBe(0);

@@ -154,6 +154,31 @@ async function runRemainingScripts(portalId: string, campaignId: string, now: nu
   const requeued = (await store.getLead(portalId, campaignId, a.contactId))!;
   expect(await store.reschedule(portalId, campaignId, a.contactId, requeued.rev, at + 5000)).toBe(true);
   expect(encodeProgress(requeued.progress)).toBeDefined();
+  const moved = (await store.getLead(portalId, campaignId, a.contactId))!;
+  expect(await store.setLeadNumber(portalId, campaignId, a.contactId, '+12125559876', moved.zone)).toBe(
+    'updated',
+  );
+  // agents: presence, an answered call reserved for the agent, its end and the wrap-up
+  const agent = await store.setAgentPresence(
+    portalId,
+    'ag1',
+    { state: 'available', campaigns: [{ campaignId, priority: 1 }] },
+    at,
+  );
+  expect(agent.result).toBe('updated');
+  const answer = await store.answerCall({
+    portalId,
+    campaignId,
+    attemptId: `${portalId}-x3`,
+    contactId: a.contactId,
+    to: '+12125559876',
+    now: at + 10,
+    periodStart: at,
+    abandonIfNone: true,
+  });
+  expect(answer).toBeDefined();
+  await store.endAgentCall(portalId, `${portalId}-x3`, at + 20);
+  await store.finishAgentWrapUp(portalId, 'ag1', `${portalId}-x3`, 'available', at + 30);
   await store.trimEvents(portalId);
 }
 
