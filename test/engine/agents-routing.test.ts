@@ -103,6 +103,12 @@ const ticks = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/** Background work over a real Redis needs real round trips: wait (bounded) until it has happened. */
+async function until(check: () => boolean, maxMs = 5000) {
+  for (const end = Date.now() + maxMs; !check() && Date.now() < end;)
+    await new Promise((r) => setTimeout(r, 5));
+}
+
 describe.each(['memory', 'redis'] as const)('agents in the engine (%s store)', (k) => {
   beforeAll(() => {
     kind = k;
@@ -122,6 +128,7 @@ describe.each(['memory', 'redis'] as const)('agents in the engine (%s store)', (
     const [d1, d2] = s.telephony.dials.map((d, i) => ({ attemptId: d.attemptId, callId: `CA${i + 1}` }));
     await s.engine.handleCallEvent(status(d1!.attemptId, d1!.callId, 'in-progress'));
     await s.engine.handleCallEvent(status(d2!.attemptId, d2!.callId, 'in-progress'));
+    await until(() => s.telephony.routes.length >= 1);
     await ticks();
     expect(s.telephony.routes).toEqual([
       { providerCallId: 'CA1', route: { kind: 'agent', agentId: 'ann', conference: `autodial-${P}-ann` } },
@@ -132,7 +139,7 @@ describe.each(['memory', 'redis'] as const)('agents in the engine (%s store)', (
     expect(ann.screenPop).toMatchObject({ campaignId, contactId: 'lead-0', number: '+12125551000' });
     // nobody frees up within 2 s: safe-harbor
     s.clock.advance(2001);
-    await ticks();
+    await until(() => s.telephony.routes.length >= 2);
     expect(s.telephony.routes).toHaveLength(2);
     expect(s.telephony.routes[1]!.route.kind).toBe('safe-harbor');
     const message = (s.telephony.routes[1]!.route as { message: { say: string } }).message.say;
@@ -163,6 +170,7 @@ describe.each(['memory', 'redis'] as const)('agents in the engine (%s store)', (
     const d1 = s.telephony.dials[0]!;
     const d2 = s.telephony.dials[1]!;
     await s.engine.handleCallEvent(status(d1.attemptId, 'CA1', 'in-progress'));
+    await until(() => s.telephony.routes.some((r) => r.providerCallId === 'CA1'));
     await ticks();
     await s.engine.handleCallEvent(status(d2.attemptId, 'CA2', 'no-answer'));
     s.clock.advance(30_000);
@@ -183,6 +191,7 @@ describe.each(['memory', 'redis'] as const)('agents in the engine (%s store)', (
     // the next call's wrap-up runs past the 60 s limit: set away, attempt left not dispositioned
     const d3 = s.telephony.dials[before]!;
     await s.engine.handleCallEvent(status(d3.attemptId, 'CA3', 'in-progress'));
+    await until(() => s.telephony.routes.some((r) => r.providerCallId === 'CA3'));
     await ticks();
     await s.engine.handleCallEvent(status(d3.attemptId, 'CA3', 'completed', { durationSec: 20 }));
     s.clock.advance(59_000);

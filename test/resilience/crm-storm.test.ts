@@ -255,5 +255,5 @@ describe('a CRM rate-limit storm during a whole campaign', () => {
       await engine.stop();
       await store.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
