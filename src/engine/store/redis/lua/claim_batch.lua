@@ -12,13 +12,15 @@
 --       (info bucket, state bucket, attempt) per candidate
 -- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
 --       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
---       rate-window slot; the caller waits for the returned not-before time), 12.. level triples,
+--       rate-window slot; the caller waits for the returned not-before time), 12 lockBound (ms past its lease a
+--       live lock is presumed orphaned), 13.. level triples,
 --       then 12 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
 --       localHour, startedEvent, the number's cap per 24 h (0 none), its minimum gap (ms), agentId
 -- Returns: { stop ('' | 'inactive' | 'capacity' | 'paced'), stopWaitMs ('' none), results } with one result
 --       per candidate examined: { 'ok', e164, due, ordinal, levels, notBefore } or { denial, waitMs ('' none) }
 --       (denials: changed, not-due, removed, dnc, contact-busy, number-limit).
--- Invariants: never two live attempts for one contact or one number portal-wide; never a DNC number or a
+-- Invariants: never two live attempts for one contact or one number portal-wide (an expired lease means
+-- "unknown", never "free": a lock holds until its attempt's finish or requeue, or lockBound past its lease); never a DNC number or a
 -- removed contact; never past a number's cap or gap, a campaign's capacity or a pacer level's rate and cap.
 -- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
 -- attempt record with a candidate's id can only come from an earlier run of this same command: that grant is
@@ -31,10 +33,11 @@ local dial_lease = ARGV[4]
 local lease_arg = ARGV[3]
 if dial_lease ~= '' then lease_arg = dial_lease end
 local lease = tonumber(lease_arg)
+local lock_bound = tonumber(ARGV[12])
 local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
 local number_log = KEYS[10 + levels_n * 3]
 local cand_keys = 11 + levels_n * 3
-local cand_args = 12 + levels_n * 3
+local cand_args = 13 + levels_n * 3
 local results = {}
 
 local function block(c, rev, reason, why)
@@ -48,7 +51,9 @@ end
 local function live_elsewhere(c, e164)
   for _, field in ipairs({ 'c:' .. c.contact, 'n:' .. e164 }) do
     local lock = redis.call('HGET', KEYS[5], field)
-    if lock and tonumber(string.match(lock, '|(%d+)$')) > now then return true end
+    -- an expired lease means "unknown", never "free": held until the finish or requeue deletes the lock, or
+    -- until the hard bound past its lease (an orphaned lock)
+    if lock and tonumber(string.match(lock, '|(%d+)$')) + lock_bound > now then return true end
   end
   return false
 end
@@ -96,7 +101,7 @@ local function claim_one(c)
   local names = ''
   local not_before = now
   if levels_n > 0 then
-    local wait, acquired, nb = pacer_acquire(levels_n, 12, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
+    local wait, acquired, nb = pacer_acquire(levels_n, 13, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
       tonumber(ARGV[11]), dial_lease ~= '')
     if wait > 0 then return { 'paced', tostring(wait) } end
     names = acquired
