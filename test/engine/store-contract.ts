@@ -1021,6 +1021,25 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect((await batch(late, 3_600_000)).granted).toHaveLength(1);
       });
 
+      it('a claim never dial-requested is free once its lease ends (its dial request is refused)', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125550100', dueAt: T0 }], [], T0);
+        await store.enroll(portal, b, [{ contactId: 'y', e164: '+12125550100', dueAt: T0 }], [], T0);
+        const first = await claimFirst(a); // claimed only, lease T0 + 60 s
+        expect(first.ok).toBe(true);
+        expect((await dialBatch(b, 'y', T0 + 60_001)).granted).toHaveLength(1);
+        if (!first.ok) return;
+        const refused = await store.markDialRequested(
+          portal,
+          first.attempt.attemptId,
+          T0 + 60_002,
+          T0 + 120_000,
+          [],
+        );
+        expect(refused).toMatchObject({ ok: false, reason: 'expired' });
+      });
+
       it('the finish releases the number at once, whatever the lease', async () => {
         const a = await activeCampaign();
         const b = await activeCampaign();

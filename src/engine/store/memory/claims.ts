@@ -27,7 +27,9 @@ import type { MemoryState, PortalData } from './state.js';
 function liveElsewhere(p: PortalData, contactId: string, e164: string, now: number, bound: number) {
   return [`c:${contactId}`, `n:${e164}`].some((key) => {
     const lock = p.live.get(key);
-    return lock !== undefined && lock.until + bound > now;
+    if (lock === undefined) return false;
+    // a claim never dial-requested cannot become a call once its lease ends (the dial request refuses it)
+    return lock.claimOnly ? lock.until > now : lock.until + bound > now;
   });
 }
 
@@ -121,8 +123,9 @@ export class MemoryClaims implements ClaimStore {
     // commit
     c.due.delete(contactId);
     c.progress.set(contactId, encodeProgress({ ...prior, state: 'dialing', attemptId: req.attemptId }));
-    p.live.set(`c:${contactId}`, { attemptId: req.attemptId, until: req.leaseUntil });
-    p.live.set(`n:${e164}`, { attemptId: req.attemptId, until: req.leaseUntil });
+    const claimOnly = dialing ? {} : { claimOnly: true };
+    p.live.set(`c:${contactId}`, { attemptId: req.attemptId, until: req.leaseUntil, ...claimOnly });
+    p.live.set(`n:${e164}`, { attemptId: req.attemptId, until: req.leaseUntil, ...claimOnly });
     const attempt: AttemptRecord = {
       attemptId: req.attemptId,
       portalId: req.portalId,

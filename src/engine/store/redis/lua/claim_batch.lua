@@ -51,9 +51,17 @@ end
 local function live_elsewhere(c, e164)
   for _, field in ipairs({ 'c:' .. c.contact, 'n:' .. e164 }) do
     local lock = redis.call('HGET', KEYS[5], field)
-    -- an expired lease means "unknown", never "free": held until the finish or requeue deletes the lock, or
-    -- until the hard bound past its lease (an orphaned lock)
-    if lock and tonumber(string.match(lock, '|(%d+)$')) + lock_bound > now then return true end
+    -- an expired lease means "unknown", never "free": a call may be up, so its lock holds until the finish
+    -- deletes it, or until the hard bound past its lease (an orphaned lock). Only a claim that never became a
+    -- dial request (marked '|c|') is free once its lease ends: the dial request refuses an expired claim.
+    if lock then
+      local until_ms = tonumber(string.match(lock, '|(%d+)$'))
+      if string.find(lock, '|c|', 1, true) then
+        if until_ms > now then return true end
+      elseif until_ms + lock_bound > now then
+        return true
+      end
+    end
   end
   return false
 end
@@ -109,7 +117,9 @@ local function claim_one(c)
   end
   redis.call('ZREM', KEYS[2], c.contact)
   redis.call('HSET', c.state_key, c.contact, c.new_rev)
+  -- '|c|' marks a claim not yet dial-requested (dial_requested.lua rewrites the lock without it)
   local lock = c.attempt .. '|' .. lease_arg
+  if dial_lease == '' then lock = c.attempt .. '|c|' .. lease_arg end
   redis.call('HSET', KEYS[5], 'c:' .. c.contact, lock, 'n:' .. e164, lock)
   local ordinal = 1
   if raw ~= '' then ordinal = tonumber(string.match(raw, '^[^|]*|([^|]*)'), 36) + 1 end
