@@ -200,16 +200,6 @@ describe('property: one live call per number across campaigns', () => {
           } finally {
             await store.close();
           }
-          console.log(
-            carrier.calls.length,
-            JSON.stringify(
-              carrier.calls.map((c) => [
-                c.number.slice(-2),
-                c.dialAt - MONDAY_2PM_NY,
-                c.endAt - MONDAY_2PM_NY,
-              ]),
-            ),
-          );
           expect(carrier.violations).toEqual([]);
         },
       ),
