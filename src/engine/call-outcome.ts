@@ -119,6 +119,17 @@ export class CallOutcomes {
   }
 
   /**
+   * An answered call sends no callbacks until it ends, so its final callback can only be missed by silence.
+   * With a carrier the reaper can ask (fetchStatus), the lease is one silence period: the reaper then asks
+   * the carrier every silence period while the call lasts, and finishes it with its real outcome as soon as the
+   * carrier reports it ended (issue 9 #6). Without one, the longest call.
+   */
+  private answeredLease(now: number): number {
+    const { telephony, timings } = this.ctx;
+    return now + (telephony.fetchStatus ? timings.callbackSilenceMs : timings.maxCallDurationMs);
+  }
+
+  /**
    * Idempotent and order-tolerant: duplicates and late events after the finish are ignored, except a final
    * status of an attempt finished as lost, which corrects its CRM record.
    */
@@ -141,7 +152,7 @@ export class CallOutcomes {
       const lease = isFinal(after)
         ? now + this.ctx.timings.amdGraceMs
         : after.status === 'in-progress'
-          ? now + this.ctx.timings.maxCallDurationMs
+          ? this.answeredLease(now)
           : Math.max(attempt.leaseUntil, now + this.ctx.timings.callbackSilenceMs);
       if (changed) {
         const statusEvents: EngineEvent[] =

@@ -177,6 +177,7 @@ export class ClickToCall {
       leaseUntil: now + this.ctx.timings.claimLeaseMs,
       maxLive: null,
       busyRetryMs: this.ctx.timings.busyRetryMs,
+      lockBoundMs: this.ctx.timings.maxCallDurationMs,
       amd: false,
       // the rep's phone, rung first (see dialRequestFor)
       agentId: rep.phone.e164,

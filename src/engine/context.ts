@@ -15,6 +15,7 @@ import type { CapacityPolicies } from './modes.js';
 import { NOOP_OBSERVER } from './observer.js';
 import type { EngineObserver } from './observer.js';
 import type { AgentCounts } from './store/agents.js';
+import { DEFAULT_LOCK_BOUND_MS } from './store/store.js';
 import type { CampaignRecord, Store } from './store/store.js';
 import type { Waker } from './waker.js';
 
@@ -54,7 +55,7 @@ export interface EngineTimings {
 export const DEFAULT_TIMINGS: EngineTimings = {
   claimLeaseMs: 15_000,
   callbackSilenceMs: 120_000,
-  maxCallDurationMs: 4 * 3_600_000,
+  maxCallDurationMs: DEFAULT_LOCK_BOUND_MS,
   amdGraceMs: 5_000,
   busyRetryMs: 60_000,
 };

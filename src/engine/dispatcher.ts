@@ -222,6 +222,7 @@ export class Dispatcher {
           pace: this.pace.levelsFor(portalId, from),
           maxLive,
           busyRetryMs: timings.busyRetryMs,
+          lockBoundMs: timings.maxCallDurationMs,
           amd,
           earlyMs: GRANT_AHEAD_MS,
         });

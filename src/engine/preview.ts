@@ -75,6 +75,7 @@ export class PreviewDesk {
         leaseUntil: now + mode.previewTimeoutSec * 1000,
         maxLive: null,
         busyRetryMs: timings.busyRetryMs,
+        lockBoundMs: timings.maxCallDurationMs,
         amd: campaign.settings.amd.detection !== 'off',
         agentId,
         localHour: await this.gate.localHourOf(campaign, lead, now),

@@ -1,7 +1,9 @@
 /**
  * Recovers attempts whose lease ended (any worker of any process runs it): a claim that never reached the
  * carrier goes back to the queue; a call with its final status waiting for a late AMD verdict is finished; a
- * silent call is looked up at the carrier before it is presumed lost.
+ * silent call is looked up at the carrier before it is presumed lost. An answered call's lease is one silence
+ * period when the carrier can be asked (see CallOutcomes), so a lost final callback is recovered from the carrier
+ * within minutes, asked again every silence period (or STATUS_RETRY_MS after a failed look) until it answers.
  */
 import { foldCallEvent, initialProgress, isFinal } from '../domain/call-progress.js';
 import type { CallProgress } from '../domain/call-progress.js';

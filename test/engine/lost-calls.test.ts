@@ -115,6 +115,46 @@ describe('lost calls', () => {
     expect(finished[0]).not.toMatchObject({ disposition: 'FAILED' });
   });
 
+  it('an answered call whose callbacks went quiet is looked up at the carrier within minutes, until it answers (issue 9 #6)', async () => {
+    const { campaignId, attemptId } = await dialOne();
+    const callId = telephony.callIdOf(attemptId);
+    await engine.handleCallEvent({
+      type: 'status',
+      attemptId,
+      providerCallId: callId,
+      status: 'in-progress',
+      at: clock.now(),
+    });
+    // the final callback is lost; the carrier cannot answer at first, then says the call is still up
+    let asked = 0;
+    telephony.fetchStatus = async (id: string) => {
+      asked++;
+      if (asked === 1) throw new Error('carrier unreachable');
+      return telephony.statuses.get(id) ?? null;
+    };
+    telephony.statuses.set(callId, { status: 'in-progress' });
+    for (let i = 0; i < 8; i++) {
+      clock.advance(30_000);
+      await engine.reap(P);
+    }
+    expect(asked).toBeGreaterThanOrEqual(2);
+    expect((await store.getAttempt(P, attemptId))?.state).toBe('dialed');
+    // the person talked for five minutes; the carrier now reports the call completed
+    telephony.statuses.set(callId, { status: 'completed', durationSec: 300 });
+    for (let i = 0; i < 10; i++) {
+      clock.advance(30_000);
+      await engine.reap(P);
+    }
+    expect((await store.getAttempt(P, attemptId))?.state).toBe('finished');
+    const finished = (await events()).filter((e) => e.type === 'attempt.finished');
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({ durationSec: 300 });
+    expect(finished[0]).not.toMatchObject({ disposition: 'FAILED' });
+    const lead = await store.getLead(P, campaignId, 'c0');
+    expect(lead?.progress.state).not.toBe('retrying');
+    expect(lead?.dueAt).toBeNull();
+  });
+
   it('finalizes as lost only when the carrier does not know the call', async () => {
     const { attemptId } = await dialOne();
     clock.advance(LONG_SILENCE_MS);

@@ -985,6 +985,73 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       });
     });
 
+    describe('an expired lease means "unknown", never "free" (issue 9 #1)', () => {
+      it('a number whose call went quiet past its lease stays locked until the finish or the hard bound', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125550100', dueAt: T0 }], [], T0);
+        await store.enroll(portal, b, [{ contactId: 'y', e164: '+12125550100', dueAt: T0 }], [], T0);
+        const first = await dialBatch(a, 'x', T0); // lease ends at T0 + 60 s
+        expect(first.granted).toHaveLength(1);
+        const afterLease = T0 + 60_100;
+        const lead = (await store.getLead(portal, b, 'y'))!;
+        const batch = (now: number, lockBoundMs?: number) =>
+          store.claimBatch({
+            portalId: portal,
+            campaignId: b,
+            now,
+            candidates: [
+              { contactId: 'y', expectRev: lead.rev, attemptId: nextId('att'), from: '+15550001000' },
+            ],
+            claimLeaseUntil: now + 15_000,
+            dialLeaseUntil: now + 60_000,
+            maxLive: null,
+            busyRetryMs: 30_000,
+            amd: false,
+            ...(lockBoundMs !== undefined ? { lockBoundMs } : {}),
+          });
+        expect((await batch(afterLease)).denied).toEqual([{ contactId: 'y', reason: 'contact-busy' }]);
+        // the single claim (preview, click-to-call) answers the same
+        const single = await store.claim(
+          claimReq(b, 'y', lead.rev, { now: afterLease + 30_000, leaseUntil: afterLease + 90_000 }),
+        );
+        expect(single).toEqual({ ok: false, reason: 'contact-busy', waitMs: 30_000 });
+        // past the hard bound (the longest call after the lease) the lock is presumed orphaned
+        const late = T0 + 60_000 + 3_600_000 + 1;
+        expect((await batch(late, 3_600_000)).granted).toHaveLength(1);
+      });
+
+      it('a claim never dial-requested is free once its lease ends (its dial request is refused)', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125550100', dueAt: T0 }], [], T0);
+        await store.enroll(portal, b, [{ contactId: 'y', e164: '+12125550100', dueAt: T0 }], [], T0);
+        const first = await claimFirst(a); // claimed only, lease T0 + 60 s
+        expect(first.ok).toBe(true);
+        expect((await dialBatch(b, 'y', T0 + 60_001)).granted).toHaveLength(1);
+        if (!first.ok) return;
+        const refused = await store.markDialRequested(
+          portal,
+          first.attempt.attemptId,
+          T0 + 60_002,
+          T0 + 120_000,
+          [],
+        );
+        expect(refused).toMatchObject({ ok: false, reason: 'expired' });
+      });
+
+      it('the finish releases the number at once, whatever the lease', async () => {
+        const a = await activeCampaign();
+        const b = await activeCampaign();
+        await store.enroll(portal, a, [{ contactId: 'x', e164: '+12125550100', dueAt: T0 }], [], T0);
+        await store.enroll(portal, b, [{ contactId: 'y', e164: '+12125550100', dueAt: T0 }], [], T0);
+        const first = await dialBatch(a, 'x', T0);
+        expect(first.granted).toHaveLength(1);
+        await finish(first.granted[0]!.attemptId, T0 + 120_000);
+        expect((await dialBatch(b, 'y', T0 + 120_001)).granted).toHaveLength(1);
+      });
+    });
+
     describe('batch-claim denials (the path auto-dial uses)', () => {
       it('DNC and removed contacts are denied and leave the queue; a busy number is denied and moved back', async () => {
         const c = await activeCampaign();

@@ -117,6 +117,9 @@ export interface NumberLimits {
 export type DialRequestDenial =
   'not-claimed' | 'paced' | 'expired' | 'inactive' | 'removed' | 'dnc' | 'changed' | 'number-limit';
 
+/** The longest call (DEFAULT_TIMINGS.maxCallDurationMs): the default hard bound of a live lock past its lease. */
+export const DEFAULT_LOCK_BOUND_MS = 4 * 3_600_000;
+
 export interface ClaimRequest {
   portalId: string;
   campaignId: string;
@@ -133,6 +136,12 @@ export interface ClaimRequest {
   maxLive: number | null;
   /** When the contact is live in another campaign, try again this much later. */
   busyRetryMs: number;
+  /**
+   * An expired lease means "unknown", never "free": a contact or number stays locked by an unfinished attempt
+   * until its finish (or requeue) releases it, or until this long after the lock's lease (a hard bound for an
+   * orphaned lock; default DEFAULT_LOCK_BOUND_MS, the longest call). Issue 9 #1.
+   */
+  lockBoundMs?: number;
   amd: boolean;
   agentId?: string;
   localHour?: number;
@@ -183,6 +192,12 @@ export interface BatchClaimRequest {
   pace?: PaceLevel[];
   maxLive: number | null;
   busyRetryMs: number;
+  /**
+   * An expired lease means "unknown", never "free": a contact or number stays locked by an unfinished attempt
+   * until its finish (or requeue) releases it, or until this long after the lock's lease (a hard bound for an
+   * orphaned lock; default DEFAULT_LOCK_BOUND_MS, the longest call). Issue 9 #1.
+   */
+  lockBoundMs?: number;
   amd: boolean;
   /**
    * A grant may come up to this many ms before its rate window has room (default 0); the attempt's

@@ -15,8 +15,23 @@ import type {
   PaceLevel,
   ClaimStore,
 } from '../store.js';
+import { DEFAULT_LOCK_BOUND_MS } from '../store.js';
 import { clone, numberLogEarliest, numberLogAppend, levelName, DAY_MS } from './state.js';
-import type { MemoryState } from './state.js';
+import type { MemoryState, PortalData } from './state.js';
+
+/**
+ * Whether the contact or its number is held by an unfinished attempt (as live_elsewhere in claim_batch.lua). An
+ * expired lease means "unknown", never "free": the lock holds until the finish or requeue deletes it, or until
+ * `bound` ms past its lease (an orphaned lock).
+ */
+function liveElsewhere(p: PortalData, contactId: string, e164: string, now: number, bound: number) {
+  return [`c:${contactId}`, `n:${e164}`].some((key) => {
+    const lock = p.live.get(key);
+    if (lock === undefined) return false;
+    // a claim never dial-requested cannot become a call once its lease ends (the dial request refuses it)
+    return lock.claimOnly ? lock.until > now : lock.until + bound > now;
+  });
+}
 
 export class MemoryClaims implements ClaimStore {
   constructor(private readonly s: MemoryState) {}
@@ -25,6 +40,7 @@ export class MemoryClaims implements ClaimStore {
     const p = this.s.portal(req.portalId);
     const c = this.s.campaign(req.portalId, req.campaignId);
     const { now, contactId } = req;
+    const bound = req.lockBoundMs ?? DEFAULT_LOCK_BOUND_MS;
     // attempt ids are unique per request: this one is already this request's grant (as the Redis scripts answer)
     const earlier = p.attempts.get(req.attemptId);
     if (earlier) return { ok: true, attempt: clone(earlier) };
@@ -46,8 +62,7 @@ export class MemoryClaims implements ClaimStore {
     if (dueAt > now) {
       // As the Redis script answers a re-sent claim: a lead this claim moved back (busy number, number limit)
       // answers the same again; any other lead not yet due is not due (its due time is never moved earlier).
-      const live = [`c:${contactId}`, `n:${e164}`].some((key) => (p.live.get(key)?.until ?? 0) > now);
-      if (live && dueAt === now + req.busyRetryMs) {
+      if (liveElsewhere(p, contactId, e164, now, bound) && dueAt === now + req.busyRetryMs) {
         return { ok: false, reason: 'contact-busy', waitMs: req.busyRetryMs };
       }
       if (numberLogEarliest(p, e164, now, req.numberLimits) === dueAt) {
@@ -74,12 +89,9 @@ export class MemoryClaims implements ClaimStore {
       });
       return { ok: false, reason: blocked };
     }
-    for (const key of [`c:${contactId}`, `n:${e164}`]) {
-      const lock = p.live.get(key);
-      if (lock && lock.until > now) {
-        c.due.set(contactId, now + req.busyRetryMs);
-        return { ok: false, reason: 'contact-busy', waitMs: req.busyRetryMs };
-      }
+    if (liveElsewhere(p, contactId, e164, now, bound)) {
+      c.due.set(contactId, now + req.busyRetryMs);
+      return { ok: false, reason: 'contact-busy', waitMs: req.busyRetryMs };
     }
     // the per-number cap and gap hold portal-wide: too soon moves the lead to the earliest allowed time
     const earliest = numberLogEarliest(p, e164, now, req.numberLimits);
@@ -111,8 +123,9 @@ export class MemoryClaims implements ClaimStore {
     // commit
     c.due.delete(contactId);
     c.progress.set(contactId, encodeProgress({ ...prior, state: 'dialing', attemptId: req.attemptId }));
-    p.live.set(`c:${contactId}`, { attemptId: req.attemptId, until: req.leaseUntil });
-    p.live.set(`n:${e164}`, { attemptId: req.attemptId, until: req.leaseUntil });
+    const claimOnly = dialing ? {} : { claimOnly: true };
+    p.live.set(`c:${contactId}`, { attemptId: req.attemptId, until: req.leaseUntil, ...claimOnly });
+    p.live.set(`n:${e164}`, { attemptId: req.attemptId, until: req.leaseUntil, ...claimOnly });
     const attempt: AttemptRecord = {
       attemptId: req.attemptId,
       portalId: req.portalId,
@@ -155,6 +168,7 @@ export class MemoryClaims implements ClaimStore {
           ...(req.pace ? { pace: req.pace } : {}),
           maxLive: req.maxLive,
           busyRetryMs: req.busyRetryMs,
+          ...(req.lockBoundMs !== undefined ? { lockBoundMs: req.lockBoundMs } : {}),
           amd: req.amd,
           ...(c.localHour !== undefined ? { localHour: c.localHour } : {}),
           ...(c.numberLimits ? { numberLimits: c.numberLimits } : {}),

@@ -32,7 +32,8 @@ export interface PortalData {
   campaigns: Map<string, CampaignData>;
   dnc: Set<string>;
   removed: Set<string>;
-  live: Map<string, { attemptId: string; until: number }>;
+  /** Contact and number locks; `claimOnly`: a claim not yet dial-requested (free once its lease ends). */
+  live: Map<string, { attemptId: string; until: number; claimOnly?: boolean }>;
   attempts: Map<string, AttemptRecord>;
   leases: Map<string, number>;
   pacer: Map<string, PacerLevelState>;
@@ -158,7 +159,10 @@ export class MemoryState {
     }
     for (const key of [`c:${a.contactId}`, `n:${a.to}`]) {
       const lock = p.live.get(key);
-      if (lock?.attemptId === a.attemptId) lock.until = leaseUntil;
+      if (lock?.attemptId === a.attemptId) {
+        lock.until = leaseUntil;
+        delete lock.claimOnly; // dial-requested or later: a call may be up
+      }
     }
   }
 

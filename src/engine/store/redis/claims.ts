@@ -5,6 +5,7 @@
 import type { EngineEvent } from '../../events.js';
 import { decodeProgress, encodeProgress } from '../codec.js';
 import type { PortalKeys } from '../keys.js';
+import { DEFAULT_LOCK_BOUND_MS } from '../store.js';
 import type {
   BatchClaimRequest,
   BatchClaimResult,
@@ -62,6 +63,7 @@ export class RedisClaims implements ClaimStore {
       ...(req.pace ? { pace: req.pace } : {}),
       maxLive: req.maxLive,
       busyRetryMs: req.busyRetryMs,
+      ...(req.lockBoundMs !== undefined ? { lockBoundMs: req.lockBoundMs } : {}),
       amd: req.amd,
     });
     const granted = result.granted[0];
@@ -115,6 +117,7 @@ export class RedisClaims implements ClaimStore {
       this.ctx.maxEvents,
       (req.pace ?? []).length,
       req.earlyMs ?? 0,
+      req.lockBoundMs ?? DEFAULT_LOCK_BOUND_MS,
       ...pace.args,
     ];
     for (const c of req.candidates) {

@@ -12,13 +12,15 @@
 --       (info bucket, state bucket, attempt) per candidate
 -- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
 --       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
---       rate-window slot; the caller waits for the returned not-before time), 12.. level triples,
+--       rate-window slot; the caller waits for the returned not-before time), 12 lockBound (ms past its lease a
+--       live lock is presumed orphaned), 13.. level triples,
 --       then 12 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
 --       localHour, startedEvent, the number's cap per 24 h (0 none), its minimum gap (ms), agentId
 -- Returns: { stop ('' | 'inactive' | 'capacity' | 'paced'), stopWaitMs ('' none), results } with one result
 --       per candidate examined: { 'ok', e164, due, ordinal, levels, notBefore } or { denial, waitMs ('' none) }
 --       (denials: changed, not-due, removed, dnc, contact-busy, number-limit).
--- Invariants: never two live attempts for one contact or one number portal-wide; never a DNC number or a
+-- Invariants: never two live attempts for one contact or one number portal-wide (an expired lease means
+-- "unknown", never "free": a lock holds until its attempt's finish or requeue, or lockBound past its lease); never a DNC number or a
 -- removed contact; never past a number's cap or gap, a campaign's capacity or a pacer level's rate and cap.
 -- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
 -- attempt record with a candidate's id can only come from an earlier run of this same command: that grant is
@@ -31,10 +33,11 @@ local dial_lease = ARGV[4]
 local lease_arg = ARGV[3]
 if dial_lease ~= '' then lease_arg = dial_lease end
 local lease = tonumber(lease_arg)
+local lock_bound = tonumber(ARGV[12])
 local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
 local number_log = KEYS[10 + levels_n * 3]
 local cand_keys = 11 + levels_n * 3
-local cand_args = 12 + levels_n * 3
+local cand_args = 13 + levels_n * 3
 local results = {}
 
 local function block(c, rev, reason, why)
@@ -48,7 +51,17 @@ end
 local function live_elsewhere(c, e164)
   for _, field in ipairs({ 'c:' .. c.contact, 'n:' .. e164 }) do
     local lock = redis.call('HGET', KEYS[5], field)
-    if lock and tonumber(string.match(lock, '|(%d+)$')) > now then return true end
+    -- an expired lease means "unknown", never "free": a call may be up, so its lock holds until the finish
+    -- deletes it, or until the hard bound past its lease (an orphaned lock). Only a claim that never became a
+    -- dial request (marked '|c|') is free once its lease ends: the dial request refuses an expired claim.
+    if lock then
+      local until_ms = tonumber(string.match(lock, '|(%d+)$'))
+      if string.find(lock, '|c|', 1, true) then
+        if until_ms > now then return true end
+      elseif until_ms + lock_bound > now then
+        return true
+      end
+    end
   end
   return false
 end
@@ -96,7 +109,7 @@ local function claim_one(c)
   local names = ''
   local not_before = now
   if levels_n > 0 then
-    local wait, acquired, nb = pacer_acquire(levels_n, 12, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
+    local wait, acquired, nb = pacer_acquire(levels_n, 13, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
       tonumber(ARGV[11]), dial_lease ~= '')
     if wait > 0 then return { 'paced', tostring(wait) } end
     names = acquired
@@ -104,7 +117,9 @@ local function claim_one(c)
   end
   redis.call('ZREM', KEYS[2], c.contact)
   redis.call('HSET', c.state_key, c.contact, c.new_rev)
+  -- '|c|' marks a claim not yet dial-requested (dial_requested.lua rewrites the lock without it)
   local lock = c.attempt .. '|' .. lease_arg
+  if dial_lease == '' then lock = c.attempt .. '|c|' .. lease_arg end
   redis.call('HSET', KEYS[5], 'c:' .. c.contact, lock, 'n:' .. e164, lock)
   local ordinal = 1
   if raw ~= '' then ordinal = tonumber(string.match(raw, '^[^|]*|([^|]*)'), 36) + 1 end
