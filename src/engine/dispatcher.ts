@@ -41,6 +41,11 @@ const SCHEDULE_CHECK_EVERY_MS = 1000;
  */
 const GRANT_AHEAD_MS = 30;
 
+/** A claim refused: the campaign's settings are no longer those its pre-dial checks used. */
+const SETTINGS_CHANGED = Symbol('settings-changed');
+/** Re-reads of a campaign whose settings changed under one dispatch before leaving it to the next pass. */
+const SETTINGS_REREADS = 3;
+
 /** One pass over a portal; returns when the next one is needed. */
 type PassFn = (portalId: string, stop?: AbortSignal) => Promise<number>;
 
@@ -136,8 +141,31 @@ export class Dispatcher {
     return Math.min(next, leases.nextReapAt.get(portalId)!);
   }
 
-  /** Dials what is due and allowed in one campaign; returns when this campaign next needs attention. */
+  /**
+   * Dials what is due and allowed in one campaign; returns when this campaign next needs attention. A claim
+   * refused because the campaign's settings changed after the pre-dial checks (paused, edited, resumed in
+   * between) re-reads the campaign and checks the leads again under the new settings: they are never dropped.
+   */
   private async dispatch(campaign: CampaignRecord, stop?: AbortSignal): Promise<number> {
+    let current = campaign;
+    for (let reread = 0; reread < SETTINGS_REREADS; reread++) {
+      const next = await this.dispatchUnder(current, stop);
+      if (next !== SETTINGS_CHANGED) return next;
+      this.ctx.campaignCache.forget(current.portalId);
+      const fresh = await this.ctx.store.getCampaign(current.portalId, current.campaignId);
+      if (!fresh || fresh.status !== 'active') return Infinity;
+      if (!capacityPolicyFor(fresh.settings.dialMode.mode, this.ctx.capacity).autoDial) return Infinity;
+      current = fresh;
+    }
+    // edited again and again while dialing: the next pass reads the campaign afresh
+    return this.ctx.clock.now();
+  }
+
+  /** One campaign's dispatch under the settings of one version of its record. */
+  private async dispatchUnder(
+    campaign: CampaignRecord,
+    stop?: AbortSignal,
+  ): Promise<number | typeof SETTINGS_CHANGED> {
     const { store, clock, timings, observer } = this.ctx;
     const { portalId, campaignId, settings } = campaign;
     const maxLive = await this.capacity(campaign);
@@ -224,6 +252,7 @@ export class Dispatcher {
           busyRetryMs: timings.busyRetryMs,
           amd,
           earlyMs: GRANT_AHEAD_MS,
+          campaignVersion: campaign.version,
         });
         for (const attempt of result.granted) {
           dials++;
@@ -233,6 +262,7 @@ export class Dispatcher {
         for (const d of result.denied) if (d.reason === 'changed' || d.reason === 'not-due') contended++;
         if (!result.stop) continue;
         if (result.stop.reason === 'inactive') return Infinity;
+        if (result.stop.reason === 'settings-changed') return SETTINGS_CHANGED;
         if (result.stop.reason === 'paced') {
           const wait = result.stop.waitMs ?? 1;
           observer.pacerWait(portalId, campaignId, wait);

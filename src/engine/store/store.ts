@@ -190,13 +190,19 @@ export interface BatchClaimRequest {
    * send the call on the dot instead of a whole pass late, so lateness does not pile up window after window.
    */
   earlyMs?: number;
+  /**
+   * The campaign version (CampaignRecord.version) whose settings the pre-dial checks used. When set and the
+   * stored version differs (paused, edited, resumed since), nothing is claimed: the batch stops with
+   * `settings-changed` and the caller re-reads the campaign and checks again.
+   */
+  campaignVersion?: number;
 }
 
 export interface BatchClaimResult {
   granted: AttemptRecord[];
   denied: { contactId: string; reason: ClaimDenial }[];
   /** Why the batch stopped early (the remaining candidates were left untouched). */
-  stop?: { reason: 'inactive' | 'capacity' | 'paced'; waitMs?: number };
+  stop?: { reason: 'inactive' | 'capacity' | 'paced' | 'settings-changed'; waitMs?: number };
 }
 
 export type WrapUpRequest =

@@ -75,6 +75,8 @@ export class RedisClaims implements ClaimStore {
       };
     }
     const stop = result.stop!;
+    // a single claim sends no campaign version, so its batch never stops with settings-changed
+    if (stop.reason === 'settings-changed') return { ok: false, reason: 'changed' };
     return { ok: false, reason: stop.reason, ...(stop.waitMs !== undefined ? { waitMs: stop.waitMs } : {}) };
   }
 
@@ -115,6 +117,7 @@ export class RedisClaims implements ClaimStore {
       this.ctx.maxEvents,
       (req.pace ?? []).length,
       req.earlyMs ?? 0,
+      req.campaignVersion ?? '',
       ...pace.args,
     ];
     for (const c of req.candidates) {
@@ -186,7 +189,7 @@ export class RedisClaims implements ClaimStore {
     });
     if (stop) {
       result.stop = {
-        reason: stop as 'inactive' | 'capacity' | 'paced',
+        reason: stop as 'inactive' | 'capacity' | 'paced' | 'settings-changed',
         ...(wait !== '' ? { waitMs: Number(wait) } : {}),
       };
     }
