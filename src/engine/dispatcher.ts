@@ -46,6 +46,9 @@ const SETTINGS_CHANGED = Symbol('settings-changed');
 /** Re-reads of a campaign whose settings changed under one dispatch before leaving it to the next pass. */
 const SETTINGS_REREADS = 3;
 
+/** A worker whose clock is off the shared clock looks again this often. */
+const CLOCK_RECHECK_MS = 1000;
+
 /** One pass over a portal; returns when the next one is needed. */
 type PassFn = (portalId: string, stop?: AbortSignal) => Promise<number>;
 
@@ -54,6 +57,8 @@ export class Dispatcher {
   private loops: Promise<void>[] = [];
   /** Per portal: a due scheduled start is tried at most this often (one that cannot start waits for overdue). */
   private readonly nextStartCheckAt = new Map<string, number>();
+  /** The clock check refused the last pass (its refusal is reported once, when it starts). */
+  private clockRefused = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -119,6 +124,8 @@ export class Dispatcher {
   async pass(portalId: string, stop?: AbortSignal): Promise<number> {
     const { clock, timings, leases, capacity } = this.ctx;
     let next = Infinity;
+    // every decision below takes its time from this worker's clock: none while it is off the shared clock
+    if (!(await this.clockAllowsDialing())) return clock.now() + CLOCK_RECHECK_MS;
     const now = clock.now();
     if (now >= (leases.nextReapAt.get(portalId) ?? -Infinity)) {
       const expiry = await this.reaper.reap(portalId);
@@ -139,6 +146,20 @@ export class Dispatcher {
     }
     // read after dispatching: its claims may have moved the next look at the leases earlier
     return Math.min(next, leases.nextReapAt.get(portalId)!);
+  }
+
+  /**
+   * Checks the worker clock against the shared clock (when the engine was given a bound). Beyond it the pass is
+   * skipped: no reaping, no claim, no dial. Reported once when the refusal starts (and on /readyz throughout).
+   */
+  private async clockAllowsDialing(): Promise<boolean> {
+    const guard = this.ctx.clockGuard;
+    if (!guard) return true;
+    await guard.refresh();
+    const refusal = guard.refusal();
+    if (refusal && !this.clockRefused) this.ctx.onError(refusal);
+    this.clockRefused = refusal !== null;
+    return !refusal;
   }
 
   /**

@@ -423,6 +423,12 @@ export interface WakeUps {
   onWake(portalId: string, listener: (reason: string) => void): Promise<() => Promise<void>>;
 }
 
+/** The clock every process shares (Redis TIME; the memory store's own clock): workers check theirs against it. */
+export interface SharedClock {
+  /** The shared clock's time now, in ms since the epoch. */
+  serverTime(): Promise<number>;
+}
+
 export interface Closable {
   close(): Promise<void>;
 }
@@ -435,6 +441,7 @@ export type Store = CampaignStore &
   AgentStore &
   EventLog &
   WakeUps &
+  SharedClock &
   Closable;
 
 export const EMPTY_COUNTS = (): Record<'enrolled' | SkipReason, number> => ({
