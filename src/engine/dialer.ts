@@ -83,6 +83,11 @@ export class Engine implements CallEventSink {
    * unchecked), rejects naming the measured skew when it is not (the worker then does not dial). A failed
    * measurement (store unreachable) keeps the last answer: the store's own check reports the outage.
    */
+  /** True when this worker checks its clock against the shared clock (EngineOptions.clockCheck). */
+  get checksClock(): boolean {
+    return this.ctx.clockGuard !== null;
+  }
+
   async clockCheck(): Promise<void> {
     const guard = this.ctx.clockGuard;
     if (!guard) return;
