@@ -4,6 +4,7 @@
  * minutes slow places no call; one within the bound dials, and its carrier deadline comes from the checked time.
  */
 import { describe, it, expect, afterAll } from '@jest/globals';
+import fc from 'fast-check';
 import { CampaignService } from '../../src/engine/campaigns.js';
 import { ClockGuard } from '../../src/engine/clock-guard.js';
 import { Engine } from '../../src/engine/dialer.js';
@@ -79,6 +80,20 @@ describe('clock guard', () => {
     expect(telephony.dials).toEqual([]);
     await expect(engine.clockCheck()).rejects.toThrow(/ahead/);
     store.close();
+  });
+
+  it('property: a worker dials iff its clock is within the bound of the shared clock', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: -2 * TEN_MINUTES, max: 2 * TEN_MINUTES }), async (skew) => {
+        const shared = new ManualClock(MONDAY_2PM_NY);
+        const { store, telephony, engine } = await worker(shared, shiftedClock(skew, shared));
+        await engine.pass(P);
+        expect(telephony.dials.length).toBe(Math.abs(skew) <= BOUND.maxSkewMs ? 1 : 0);
+        await engine.stop();
+        store.close();
+      }),
+      { numRuns: 60, examples: [[2000], [2001], [-2000], [-2001], [0]] },
+    );
   });
 
   it('measures against Redis TIME', async () => {

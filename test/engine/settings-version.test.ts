@@ -5,6 +5,7 @@
  * the lead stays queued (moved to the next allowed day), never dropped.
  */
 import { describe, it, expect, afterAll } from '@jest/globals';
+import fc from 'fast-check';
 import { CampaignService } from '../../src/engine/campaigns.js';
 import { Engine } from '../../src/engine/dialer.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
@@ -82,6 +83,45 @@ describe.each(makers)('claim under changed settings (%s store)', (_name, make) =
     expect(lead?.dueAt).not.toBeNull();
     expect(lead!.dueAt!).toBeGreaterThanOrEqual(Date.UTC(2030, 0, 8, 5, 0, 0)); // the next day in New York
     await engine.stop();
+    if (store instanceof MemoryStore) store.close();
+  });
+
+  it('property: a batch claim is granted iff it names the stored settings version', async () => {
+    const clock = new ManualClock(MONDAY_2PM_NY);
+    const store = make(clock);
+    const campaigns = new CampaignService({ store, clock, zones: nyZones, random: () => 0 });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.nat(4), fc.integer({ min: -2, max: 5 }), async (edits, named) => {
+        const { campaignId } = await campaigns.create(P, messageCampaign(), `prop${++n}`);
+        // a number of its own per run: an earlier run's grant holds its number live
+        const contactId = `k${n}`;
+        await campaigns.enroll(P, campaignId, [{ contactId, phone: `(212) 555-${String(2000 + n)}` }]);
+        await campaigns.act(P, campaignId, 'start');
+        for (let i = 0; i < edits; i++) {
+          await campaigns.act(P, campaignId, 'pause');
+          await campaigns.act(P, campaignId, 'resume');
+        }
+        const stored = (await store.getCampaign(P, campaignId))!.version;
+        const [lead] = await store.peekDue(P, campaignId, clock.now(), 1);
+        const result = await store.claimBatch({
+          portalId: P,
+          campaignId,
+          now: clock.now(),
+          candidates: [{ contactId, expectRev: lead!.rev, attemptId: `a${n}`, from: '+12125550000' }],
+          claimLeaseUntil: clock.now() + 15_000,
+          dialLeaseUntil: clock.now() + 60_000,
+          maxLive: null,
+          busyRetryMs: 30_000,
+          amd: false,
+          campaignVersion: stored - edits * 2 + named,
+        });
+        const current = stored - edits * 2 + named === stored;
+        expect(result.granted.length).toBe(current ? 1 : 0);
+        if (!current) expect(result.stop?.reason).toBe('settings-changed');
+      }),
+      { numRuns: 25 },
+    );
     if (store instanceof MemoryStore) store.close();
   });
 });
