@@ -13,6 +13,8 @@ export interface ClockCheckOptions {
   maxSkewMs: number;
   /** A measurement older than this (real ms) is taken again before the next pass or probe (default 1000). */
   everyMs?: number;
+  /** The clock to agree with (default: the store's, Redis TIME). A simulation shifts it with its own time. */
+  shared?: SharedClock;
 }
 
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 2000;
@@ -38,11 +40,14 @@ export class ClockGuard {
   private measuredAt = -Infinity;
   private readonly everyMs: number;
 
+  private readonly shared: SharedClock;
+
   constructor(
-    private readonly shared: SharedClock,
+    store: SharedClock,
     private readonly clock: Clock,
     private readonly options: ClockCheckOptions,
   ) {
+    this.shared = options.shared ?? store;
     this.everyMs = options.everyMs ?? DEFAULT_CHECK_EVERY_MS;
   }
 

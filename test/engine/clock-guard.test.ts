@@ -96,6 +96,21 @@ describe('clock guard', () => {
     );
   });
 
+  it('agrees with the shared clock it is given (a simulation shifts Redis TIME by its own offset)', async () => {
+    const shared = new ManualClock(MONDAY_2PM_NY);
+    const store = new MemoryStore(realClock);
+    const onTime = new ClockGuard(store, shared, {
+      ...BOUND,
+      shared: { serverTime: async () => shared.now() },
+    });
+    await onTime.check();
+    expect(onTime.allowsDialing()).toBe(true);
+    const unshifted = new ClockGuard(store, shared, BOUND); // the store's real time is years away
+    await unshifted.check();
+    expect(unshifted.allowsDialing()).toBe(false);
+    store.close();
+  });
+
   it('measures against Redis TIME', async () => {
     const h = redisStore(uniquePrefix('clock'));
     cleanups.push(h.cleanup);
