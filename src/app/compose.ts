@@ -13,6 +13,7 @@ import { CampaignService } from '../engine/campaigns.js';
 import type { ZoneLookup } from '../engine/campaigns.js';
 import { realClock } from '../shared/clock.js';
 import type { Clock } from '../shared/clock.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../engine/clock-guard.js';
 import { Engine, portalOfAttempt } from '../engine/dialer.js';
 import type { EngineLimits, EngineOptions } from '../engine/dialer.js';
 import { AccountSettingsSchema } from '../domain/settings.js';
@@ -82,7 +83,11 @@ export interface ComposeOverrides {
   simulator?: { seed?: number; mix?: Partial<OutcomeMix> };
   zones?: ZoneLookup;
   random?: () => number;
-  engine?: Pick<EngineOptions, 'timings' | 'limits'>;
+  /**
+   * Engine tuning. `clockCheck` (the worker clock against Redis TIME) is on by default on Redis with real time,
+   * bound DEFAULT_MAX_CLOCK_SKEW_MS; a virtual clock (the demo's) is unchecked unless given here.
+   */
+  engine?: Pick<EngineOptions, 'timings' | 'limits' | 'clockCheck'>;
   /** Writeback tuning (the demo's reclaim checks run on simulated time). */
   writeback?: { blockMs?: number; claimIdleMs?: number; claimEveryMs?: number };
   /** Readiness probe timeout. */
@@ -266,8 +271,14 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     observer: createMetricsObserver(metrics, logger),
     onError: (err: unknown) => logger.error({ err }, 'engine background loop error'),
     limits: () => limits,
+    // compliance times come from this worker's clock: on Redis it must agree with the one all workers share
+    ...(redis && !overrides.clock ? { clockCheck: { maxSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS } } : {}),
     ...overrides.engine,
   });
+  if (engine.checksClock) {
+    const checked = engine;
+    healthChecks.clock = () => checked.clockCheck();
+  }
 
   // CRM=hubspot: the HubSpot adapter (its own node-redis connection; REDIS_URL is required with it).
   const hubspot = env.CRM === 'hubspot' ? await createHubSpotAdapter(env, { clock, logger }) : null;

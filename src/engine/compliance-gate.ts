@@ -186,7 +186,8 @@ export class ComplianceGate {
    * recorded), so a retry inside the adapter can neither land outside the window nor burst the rate.
    */
   dialDeadline(attempt: AttemptRecord, windowEnd: number): number {
-    const now = this.ctx.clock.now();
+    // the carrier compares it with its own (true) time: take the checked time, not this worker's raw clock
+    const now = this.ctx.checkedNow();
     const slot = attempt.notBefore ?? attempt.dialRequestedAt ?? now;
     return Math.min(windowEnd, Math.max(slot, now) + DIAL_DEADLINE_ALLOWANCE_MS);
   }

@@ -7,6 +7,8 @@
 import { pickCallerId } from '../domain/caller-id.js';
 import type { CampaignSettings } from '../domain/settings.js';
 import { DEFAULT_ACCOUNT_LIMITS, DEFAULT_CALLER_ID_LIMITS } from '../shared/account-limits.js';
+import { ClockGuard } from './clock-guard.js';
+import type { ClockCheckOptions } from './clock-guard.js';
 import type { Clock } from '../shared/clock.js';
 import type { Telephony } from '../telephony/telephony.js';
 import type { AgentDirectory } from './call-flow.js';
@@ -82,6 +84,11 @@ export interface EngineOptions {
   observer?: EngineObserver;
   /** Agents' phone numbers (connect-to `agent`); numbers given to setAgentAvailable are used first. */
   agentNumber?: AgentDirectory;
+  /**
+   * Check this worker's clock against the store's shared clock (Redis TIME) and refuse to dial beyond the
+   * bound (see ClockGuard). Absent: unchecked (one process, or a virtual clock the store does not share).
+   */
+  clockCheck?: ClockCheckOptions;
 }
 
 /** How long a worker trusts its copy of the campaign list (a 'campaign' wake-up drops it at once). */
@@ -156,6 +163,8 @@ export class EngineContext {
   readonly onError: (error: unknown) => void;
   readonly campaignCache: CampaignCache;
   readonly leases = new LeaseWatch();
+  /** The worker clock's check against the shared clock; null when unchecked (see EngineOptions.clockCheck). */
+  readonly clockGuard: ClockGuard | null;
   /** True while the worker loops run (they reuse the campaign list briefly). */
   looping = false;
   /** Agent phones given to setAgentAvailable in this process (`portal/agent` -> E.164). */
@@ -179,6 +188,7 @@ export class EngineContext {
     this.capacity = options.capacity ?? {};
     this.observer = options.observer ?? NOOP_OBSERVER;
     this.campaignCache = new CampaignCache(this.store, this.clock);
+    this.clockGuard = options.clockCheck ? new ClockGuard(this.store, this.clock, options.clockCheck) : null;
     const directory = options.agentNumber;
     this.agentNumber = (portalId, agentId) =>
       this.agentPhones.get(`${portalId}/${agentId}`) ?? directory?.(portalId, agentId);
@@ -193,6 +203,11 @@ export class EngineContext {
   track(p: Promise<void>) {
     const wrapped = p.catch(this.onError).finally(() => this.inFlight.delete(wrapped));
     this.inFlight.add(wrapped);
+  }
+
+  /** Compliance "now" for the carrier deadline: the shared clock as checked, else this worker's own. */
+  checkedNow(): number {
+    return this.clockGuard ? this.clockGuard.checkedNow() : this.clock.now();
   }
 
   async settle(): Promise<void> {

@@ -78,6 +78,28 @@ export class Engine implements CallEventSink {
 
   // ------------------------------------------------------------------ worker loop
 
+  /**
+   * The readiness check of this worker's clock: resolves while it is within the bound of the shared clock (or
+   * unchecked), rejects naming the measured skew when it is not (the worker then does not dial). A failed
+   * measurement (store unreachable) keeps the last answer: the store's own check reports the outage.
+   */
+  /** True when this worker checks its clock against the shared clock (EngineOptions.clockCheck). */
+  get checksClock(): boolean {
+    return this.ctx.clockGuard !== null;
+  }
+
+  async clockCheck(): Promise<void> {
+    const guard = this.ctx.clockGuard;
+    if (!guard) return;
+    try {
+      await guard.refresh();
+    } catch (error) {
+      if (guard.skewMs === null) throw error;
+    }
+    const refusal = guard.refusal();
+    if (refusal) throw refusal;
+  }
+
   /** Starts one worker loop per portal (call once per process; run as many processes as needed). */
   start(portalIds: string[]): void {
     // the loop runs pass() through the facade, so a wrapped engine.pass sees every pass

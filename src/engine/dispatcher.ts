@@ -41,6 +41,14 @@ const SCHEDULE_CHECK_EVERY_MS = 1000;
  */
 const GRANT_AHEAD_MS = 30;
 
+/** A claim refused: the campaign's settings are no longer those its pre-dial checks used. */
+const SETTINGS_CHANGED = Symbol('settings-changed');
+/** Re-reads of a campaign whose settings changed under one dispatch before leaving it to the next pass. */
+const SETTINGS_REREADS = 3;
+
+/** A worker whose clock is off the shared clock looks again this often. */
+const CLOCK_RECHECK_MS = 1000;
+
 /** One pass over a portal; returns when the next one is needed. */
 type PassFn = (portalId: string, stop?: AbortSignal) => Promise<number>;
 
@@ -49,6 +57,8 @@ export class Dispatcher {
   private loops: Promise<void>[] = [];
   /** Per portal: a due scheduled start is tried at most this often (one that cannot start waits for overdue). */
   private readonly nextStartCheckAt = new Map<string, number>();
+  /** The clock check refused the last pass (its refusal is reported once, when it starts). */
+  private clockRefused = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -114,6 +124,8 @@ export class Dispatcher {
   async pass(portalId: string, stop?: AbortSignal): Promise<number> {
     const { clock, timings, leases, capacity } = this.ctx;
     let next = Infinity;
+    // every decision below takes its time from this worker's clock: none while it is off the shared clock
+    if (!(await this.clockAllowsDialing())) return clock.now() + CLOCK_RECHECK_MS;
     const now = clock.now();
     if (now >= (leases.nextReapAt.get(portalId) ?? -Infinity)) {
       const expiry = await this.reaper.reap(portalId);
@@ -136,8 +148,45 @@ export class Dispatcher {
     return Math.min(next, leases.nextReapAt.get(portalId)!);
   }
 
-  /** Dials what is due and allowed in one campaign; returns when this campaign next needs attention. */
+  /**
+   * Checks the worker clock against the shared clock (when the engine was given a bound). Beyond it the pass is
+   * skipped: no reaping, no claim, no dial. Reported once when the refusal starts (and on /readyz throughout).
+   */
+  private async clockAllowsDialing(): Promise<boolean> {
+    const guard = this.ctx.clockGuard;
+    if (!guard) return true;
+    await guard.refresh();
+    const refusal = guard.refusal();
+    if (refusal && !this.clockRefused) this.ctx.onError(refusal);
+    this.clockRefused = refusal !== null;
+    return !refusal;
+  }
+
+  /**
+   * Dials what is due and allowed in one campaign; returns when this campaign next needs attention. A claim
+   * refused because the campaign's settings changed after the pre-dial checks (paused, edited, resumed in
+   * between) re-reads the campaign and checks the leads again under the new settings: they are never dropped.
+   */
   private async dispatch(campaign: CampaignRecord, stop?: AbortSignal): Promise<number> {
+    let current = campaign;
+    for (let reread = 0; reread < SETTINGS_REREADS; reread++) {
+      const next = await this.dispatchUnder(current, stop);
+      if (next !== SETTINGS_CHANGED) return next;
+      this.ctx.campaignCache.forget(current.portalId);
+      const fresh = await this.ctx.store.getCampaign(current.portalId, current.campaignId);
+      if (!fresh || fresh.status !== 'active') return Infinity;
+      if (!capacityPolicyFor(fresh.settings.dialMode.mode, this.ctx.capacity).autoDial) return Infinity;
+      current = fresh;
+    }
+    // edited again and again while dialing: the next pass reads the campaign afresh
+    return this.ctx.clock.now();
+  }
+
+  /** One campaign's dispatch under the settings of one version of its record. */
+  private async dispatchUnder(
+    campaign: CampaignRecord,
+    stop?: AbortSignal,
+  ): Promise<number | typeof SETTINGS_CHANGED> {
     const { store, clock, timings, observer } = this.ctx;
     const { portalId, campaignId, settings } = campaign;
     const maxLive = await this.capacity(campaign);
@@ -225,6 +274,7 @@ export class Dispatcher {
           lockBoundMs: timings.maxCallDurationMs,
           amd,
           earlyMs: GRANT_AHEAD_MS,
+          campaignVersion: campaign.version,
         });
         for (const attempt of result.granted) {
           dials++;
@@ -234,6 +284,7 @@ export class Dispatcher {
         for (const d of result.denied) if (d.reason === 'changed' || d.reason === 'not-due') contended++;
         if (!result.stop) continue;
         if (result.stop.reason === 'inactive') return Infinity;
+        if (result.stop.reason === 'settings-changed') return SETTINGS_CHANGED;
         if (result.stop.reason === 'paced') {
           const wait = result.stop.waitMs ?? 1;
           observer.pacerWait(portalId, campaignId, wait);

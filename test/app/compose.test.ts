@@ -12,6 +12,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { RedisUnavailableError } from '../../src/engine/store/redis/connection.js';
 import { CuttableProxy } from '../engine/fixtures/cuttable-proxy.js';
 import { REDIS_URL } from '../engine/redis-helpers.js';
+import { shiftedClock } from '../../src/shared/clock.js';
 
 const logger = createLogger({ level: 'silent' });
 const opened: Backend[] = [];
@@ -79,8 +80,35 @@ describe('composeBackend', () => {
     await proxy.cut();
     const res = await request(backend.app).get('/readyz').expect(503);
     expect(res.body.ok).toBe(false);
-    expect(res.body.checks).toEqual([{ name: 'redis', ok: false, error: expect.any(String) }]);
+    // the clock was measured before the cut: its check keeps that answer (the redis check names the outage)
+    expect(res.body.checks).toEqual([
+      { name: 'redis', ok: false, error: expect.any(String) },
+      { name: 'clock', ok: true },
+    ]);
     await request(backend.app).get('/healthz').expect(200);
+  });
+
+  it('on Redis checks the worker clock against Redis TIME: 10 minutes slow, /readyz names the clock', async () => {
+    const env = loadEnv({ REDIS_URL, REDIS_KEY_PREFIX: 'test-clock' });
+    const slow = await composeBackend(env, {
+      logger,
+      healthTimeoutMs: 1000,
+      clock: shiftedClock(-10 * 60_000),
+      engine: { clockCheck: { maxSkewMs: 2000 } },
+    });
+    opened.push(slow);
+    const res = await request(slow.app).get('/readyz').expect(503);
+    expect(res.body.checks).toEqual([
+      { name: 'redis', ok: true },
+      { name: 'clock', ok: false, error: expect.stringMatching(/clock is 600\.\d s behind .*Redis TIME/) },
+    ]);
+    // a right clock (the default on Redis: checked with a 2 s bound) is ready
+    const right = await compose({ REDIS_URL, REDIS_KEY_PREFIX: 'test-clock' });
+    const ok = await request(right.app).get('/readyz').expect(200);
+    expect(ok.body.checks).toEqual([
+      { name: 'redis', ok: true },
+      { name: 'clock', ok: true },
+    ]);
   });
 
   it('mounts the signed Twilio webhooks at /twilio when TELEPHONY=twilio', async () => {

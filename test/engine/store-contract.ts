@@ -162,6 +162,46 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     }
 
     describe('campaigns', () => {
+      it('refuses a batch claim made under a settings version that is no longer current (and claims nothing)', async () => {
+        const id = await activeCampaign();
+        await enrollN(id, 1);
+        const v1 = (await store.getCampaign(portal, id))!;
+        // pause, edit, resume between the pre-dial check and the claim: the checks used version 1
+        expect(await store.saveCampaign({ ...v1, status: 'paused', version: v1.version + 1 })).toBe(true);
+        expect(await store.saveCampaign({ ...v1, status: 'active', version: v1.version + 2 })).toBe(true);
+        const [lead] = await store.peekDue(portal, id, T0, 1);
+        const request = {
+          portalId: portal,
+          campaignId: id,
+          now: T0,
+          candidates: [
+            {
+              contactId: lead!.contactId,
+              expectRev: lead!.rev,
+              attemptId: nextId('att'),
+              from: '+15550001000',
+            },
+          ],
+          claimLeaseUntil: T0 + 15_000,
+          dialLeaseUntil: T0 + 60_000,
+          maxLive: null,
+          busyRetryMs: 30_000,
+          amd: false,
+        };
+        const stale = await store.claimBatch({ ...request, campaignVersion: v1.version });
+        expect(stale.granted).toEqual([]);
+        expect(stale.stop?.reason).toBe('settings-changed');
+        expect(await store.getAttempt(portal, request.candidates[0]!.attemptId)).toBeNull();
+        expect((await store.peekDue(portal, id, T0, 1)).map((l) => l.contactId)).toEqual([lead!.contactId]);
+        const current = (await store.getCampaign(portal, id))!.version;
+        const fresh = await store.claimBatch({
+          ...request,
+          candidates: [{ ...request.candidates[0]!, attemptId: nextId('att') }],
+          campaignVersion: current,
+        });
+        expect(fresh.granted.map((a) => a.contactId)).toEqual([lead!.contactId]);
+      });
+
       it('creates once and saves only over the version it read', async () => {
         const id = await activeCampaign();
         expect(await store.createCampaign(campaignRecord(portal, id))).toBe(false);

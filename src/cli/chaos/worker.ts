@@ -11,6 +11,7 @@ import { connectRedis } from '../../engine/store/redis/connection.js';
 import type { CallEvent } from '../../domain/call.js';
 import { AccountSettingsSchema } from '../../domain/settings.js';
 import { CampaignService } from '../../engine/campaigns.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '../../engine/clock-guard.js';
 import { shiftedClock } from '../../shared/clock.js';
 import { Engine } from '../../engine/dialer.js';
 import { RedisStore } from '../../engine/store/redis-store.js';
@@ -87,6 +88,11 @@ const engine = new Engine({
   campaigns,
   zones,
   onError: () => {},
+  // the run's true time is Redis TIME shifted by the run's offset; the skewed worker must refuse to dial
+  clockCheck: {
+    maxSkewMs: DEFAULT_MAX_CLOCK_SKEW_MS,
+    shared: { serverTime: async () => (await store.serverTime()) + Number(env.CLOCK_OFFSET_MS ?? 0) },
+  },
   timings: { claimLeaseMs: 5_000, callbackSilenceMs: 15_000 },
   limits: () => ({
     account: { callsPerSecond: 20, maxConcurrentCalls: 40 },

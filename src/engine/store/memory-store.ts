@@ -224,6 +224,11 @@ export class MemoryStore implements Store {
     return this.wakeUps.onWake(...a);
   }
 
+  /** One process: its own clock is the shared one. */
+  async serverTime() {
+    return this.state.clock.now();
+  }
+
   async close() {
     this.state.events.close();
     this.state.wakes.removeAllListeners();

@@ -6,7 +6,7 @@
  * always the caller's `now`.
  */
 import { bucketOf } from './codec.js';
-import { isCluster as isClusterConnection } from './redis/connection.js';
+import { isCluster as isClusterConnection, serverTime } from './redis/connection.js';
 import type { RedisConnection, RedisErrorLog } from './redis/connection.js';
 import { RedisContext } from './redis/context.js';
 import { RedisCampaigns } from './redis/campaigns.js';
@@ -248,6 +248,11 @@ export class RedisStore implements Store {
   }
   onWake(...a: Args<'onWake'>) {
     return this.wakeUps.onWake(...a);
+  }
+
+  /** Redis TIME: the one clock every worker process on this store shares. */
+  serverTime() {
+    return serverTime(this.context.conn);
   }
 
   /** Closes the connections the store opened (pub/sub, blocking reads); the caller closes its own. */

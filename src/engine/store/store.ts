@@ -205,13 +205,19 @@ export interface BatchClaimRequest {
    * send the call on the dot instead of a whole pass late, so lateness does not pile up window after window.
    */
   earlyMs?: number;
+  /**
+   * The campaign version (CampaignRecord.version) whose settings the pre-dial checks used. When set and the
+   * stored version differs (paused, edited, resumed since), nothing is claimed: the batch stops with
+   * `settings-changed` and the caller re-reads the campaign and checks again.
+   */
+  campaignVersion?: number;
 }
 
 export interface BatchClaimResult {
   granted: AttemptRecord[];
   denied: { contactId: string; reason: ClaimDenial }[];
   /** Why the batch stopped early (the remaining candidates were left untouched). */
-  stop?: { reason: 'inactive' | 'capacity' | 'paced'; waitMs?: number };
+  stop?: { reason: 'inactive' | 'capacity' | 'paced' | 'settings-changed'; waitMs?: number };
 }
 
 export type WrapUpRequest =
@@ -432,6 +438,12 @@ export interface WakeUps {
   onWake(portalId: string, listener: (reason: string) => void): Promise<() => Promise<void>>;
 }
 
+/** The clock every process shares (Redis TIME; the memory store's own clock): workers check theirs against it. */
+export interface SharedClock {
+  /** The shared clock's time now, in ms since the epoch. */
+  serverTime(): Promise<number>;
+}
+
 export interface Closable {
   close(): Promise<void>;
 }
@@ -444,6 +456,7 @@ export type Store = CampaignStore &
   AgentStore &
   EventLog &
   WakeUps &
+  SharedClock &
   Closable;
 
 export const EMPTY_COUNTS = (): Record<'enrolled' | SkipReason, number> => ({

@@ -155,6 +155,12 @@ export class MemoryClaims implements ClaimStore {
     const result: BatchClaimResult = { granted: [], denied: [] };
     const leaseUntil = req.dialLeaseUntil ?? req.claimLeaseUntil;
     for (const c of req.candidates) {
+      // as the Redis script: a re-sent grant answers again; else an active campaign's settings must be the
+      // version the pre-dial checks used
+      if (req.campaignVersion !== undefined && this.settingsChanged(req, c.attemptId)) {
+        result.stop = { reason: 'settings-changed' };
+        return result;
+      }
       const r = await this.claim(
         {
           portalId: req.portalId,
@@ -196,6 +202,13 @@ export class MemoryClaims implements ClaimStore {
       result.denied.push({ contactId: c.contactId, reason: r.reason as ClaimDenial });
     }
     return result;
+  }
+
+  private settingsChanged(req: BatchClaimRequest, attemptId: string): boolean {
+    if (this.s.portal(req.portalId).attempts.has(attemptId)) return false;
+    const c = this.s.campaign(req.portalId, req.campaignId);
+    if (c.status !== 'active') return false; // answered as 'inactive' by the claim
+    return (JSON.parse(c.record) as { version: number }).version !== req.campaignVersion;
   }
 
   async noteDispatchedMany(portalId: string, notes: readonly DispatchNote[]) {

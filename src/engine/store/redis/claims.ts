@@ -77,6 +77,8 @@ export class RedisClaims implements ClaimStore {
       };
     }
     const stop = result.stop!;
+    // a single claim sends no campaign version, so its batch never stops with settings-changed
+    if (stop.reason === 'settings-changed') return { ok: false, reason: 'changed' };
     return { ok: false, reason: stop.reason, ...(stop.waitMs !== undefined ? { waitMs: stop.waitMs } : {}) };
   }
 
@@ -118,6 +120,7 @@ export class RedisClaims implements ClaimStore {
       (req.pace ?? []).length,
       req.earlyMs ?? 0,
       req.lockBoundMs ?? DEFAULT_LOCK_BOUND_MS,
+      req.campaignVersion ?? '',
       ...pace.args,
     ];
     for (const c of req.candidates) {
@@ -189,7 +192,7 @@ export class RedisClaims implements ClaimStore {
     });
     if (stop) {
       result.stop = {
-        reason: stop as 'inactive' | 'capacity' | 'paced',
+        reason: stop as 'inactive' | 'capacity' | 'paced' | 'settings-changed',
         ...(wait !== '' ? { waitMs: Number(wait) } : {}),
       };
     }

@@ -50,6 +50,13 @@ export function watchErrors(
   return conn;
 }
 
+/** Redis TIME in ms (a cluster: its first master's), the clock every worker checks its own against. */
+export async function serverTime(conn: RedisConnection): Promise<number> {
+  const client = isCluster(conn) ? await conn.nodeClient(conn.masters[0]!) : conn;
+  const [seconds, micros] = (await client.sendCommand(['TIME'])) as unknown as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
 /**
  * A connection to `target`, not yet connected (call `connectRedis`, or `.connect()`). `failFast`: a command
  * issued while the connection is down fails at once instead of waiting in node-redis's offline queue for the

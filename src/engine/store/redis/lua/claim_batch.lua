@@ -2,8 +2,10 @@
 -- Per candidate, in order: campaign active, lead unchanged since peeked, still due, contact not removed and
 -- number not DNC (both block the lead for good), no live attempt for the contact or its number in any
 -- campaign (moved back busyRetryMs), the number's portal-wide cap and gap (moved to its earliest allowed time),
--- dial-mode capacity, the pacer at every level. Stops at the first 'inactive', 'capacity' or 'paced': later
--- candidates are left untouched in the queue. With a dial lease, a granted attempt is written directly as
+-- dial-mode capacity, the pacer at every level. Stops at the first 'inactive', 'settings-changed', 'capacity'
+-- or 'paced': later candidates are left untouched in the queue. 'settings-changed': the caller named the
+-- campaign version its pre-dial checks used (ARGV 12) and the stored one differs (paused, edited, resumed
+-- since): nothing is claimed under settings that are no longer the campaign's. With a dial lease, a granted attempt is written directly as
 -- dial-requested (its attempt.started event appended and the dial recorded in the number log at its
 -- not-before time): from then on it is never dialed again, only finalized, so a worker that dies before
 -- telephony.dial costs that lead one attempt, never a second call.
@@ -13,14 +15,16 @@
 -- ARGV: 1 now, 2 nCandidates, 3 claimLeaseUntil, 4 dialLeaseUntil ('' = stay claimed), 5 maxLive ('' none),
 --       6 busyRetryMs, 7 amd, 8 portalId, 9 maxEvents, 10 nLevels, 11 early (ms a grant may precede its
 --       rate-window slot; the caller waits for the returned not-before time), 12 lockBound (ms past its lease a
---       live lock is presumed orphaned), 13.. level triples,
+--       live lock is presumed orphaned), 13 campaign version the checks used ('' = not checked), 14.. level
+--       triples,
 --       then 12 fields per candidate: contactId, expectRev, newRev, removedRev, dncRev, attemptId, from,
 --       localHour, startedEvent, the number's cap per 24 h (0 none), its minimum gap (ms), agentId
--- Returns: { stop ('' | 'inactive' | 'capacity' | 'paced'), stopWaitMs ('' none), results } with one result
+-- Returns: { stop ('' | 'inactive' | 'settings-changed' | 'capacity' | 'paced'), stopWaitMs ('' none), results } with one result
 --       per candidate examined: { 'ok', e164, due, ordinal, levels, notBefore } or { denial, waitMs ('' none) }
 --       (denials: changed, not-due, removed, dnc, contact-busy, number-limit).
--- Invariants: never two live attempts for one contact or one number portal-wide (an expired lease means
--- "unknown", never "free": a lock holds until its attempt's finish or requeue, or lockBound past its lease); never a DNC number or a
+-- Invariants: never a claim under settings other than those the pre-dial checks used (with a version); never
+-- two live attempts for one contact or one number portal-wide (an expired lease means "unknown", never "free":
+-- a lock holds until its attempt's finish or requeue, or lockBound past its lease); never a DNC number or a
 -- removed contact; never past a number's cap or gap, a campaign's capacity or a pacer level's rate and cap.
 -- Safe to run twice (a reply lost with the connection is re-sent): attempt ids are unique per request, so an
 -- attempt record with a candidate's id can only come from an earlier run of this same command: that grant is
@@ -34,10 +38,10 @@ local lease_arg = ARGV[3]
 if dial_lease ~= '' then lease_arg = dial_lease end
 local lease = tonumber(lease_arg)
 local lock_bound = tonumber(ARGV[12])
-local camp = redis.call('HMGET', KEYS[1], 'status', 'id')
+local camp = redis.call('HMGET', KEYS[1], 'status', 'id', 'v')
 local number_log = KEYS[10 + levels_n * 3]
 local cand_keys = 11 + levels_n * 3
-local cand_args = 13 + levels_n * 3
+local cand_args = 14 + levels_n * 3
 local results = {}
 
 local function block(c, rev, reason, why)
@@ -70,6 +74,7 @@ local function claim_one(c)
   local earlier = redis.call('HMGET', c.attempt_key, 'to', 'due', 'n', 'lv', 'nb')
   if earlier[1] then return { 'ok', earlier[1], earlier[2], earlier[3], earlier[4] or '', earlier[5] or ARGV[1] } end
   if camp[1] ~= 'active' then return { 'inactive' } end
+  if ARGV[13] ~= '' and camp[3] ~= ARGV[13] then return { 'settings-changed' } end
   local raw = redis.call('HGET', c.state_key, c.contact) or ''
   if raw ~= c.expect then
     if raw == c.removed_rev then return { 'removed', '' } end
@@ -109,7 +114,7 @@ local function claim_one(c)
   local names = ''
   local not_before = now
   if levels_n > 0 then
-    local wait, acquired, nb = pacer_acquire(levels_n, 13, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
+    local wait, acquired, nb = pacer_acquire(levels_n, 14, 10, KEYS[7], KEYS[1], now, c.attempt, lease,
       tonumber(ARGV[11]), dial_lease ~= '')
     if wait > 0 then return { 'paced', tostring(wait) } end
     names = acquired
@@ -146,7 +151,7 @@ for i = 0, n - 1 do
     started = ARGV[a + 8], cap = tonumber(ARGV[a + 9]) or 0, gap = tonumber(ARGV[a + 10]) or 0, agent = ARGV[a + 11],
     info_key = KEYS[k], state_key = KEYS[k + 1], attempt_key = KEYS[k + 2] }
   local r = claim_one(c)
-  if r[1] == 'inactive' or r[1] == 'capacity' or r[1] == 'paced' then
+  if r[1] == 'inactive' or r[1] == 'settings-changed' or r[1] == 'capacity' or r[1] == 'paced' then
     stop = r[1]
     stop_wait = r[2] or ''
     break
