@@ -52,14 +52,15 @@ beforeAll(async () => {
     });
   }
   backend = await composeBackend(env, {
-    clock: acceleratedClock(START, 20),
+    clock: acceleratedClock(START, 100),
     logger: createLogger({ level: 'silent' }),
     zones: { candidateZones: async () => ['America/New_York'] },
     simulator: { seed: 7, mix: { human: 1, busy: 0, 'no-answer': 0, failed: 0, machine: 0, invalid: 0 } },
     writeback: { blockMs: 100 },
     // long on purpose: the install served by this process must not wait for a re-read
     portalRefreshMs: 600_000,
-    drainTimeoutMs: 2000,
+    // close waits for the simulated calls under way to end (their timers would outlive the test otherwise)
+    drainTimeoutMs: 30_000,
   });
   await backend.start();
 });
