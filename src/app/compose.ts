@@ -352,7 +352,15 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       accounts: accountDefaults,
       contacts: new LocalCrmContactDirectory(portalId, localCrm ?? hubspot!.crmFor(portalId)),
       lists: new CrmListEnrollment({
-        crmOf: (p) => (p === portalId ? crm : null),
+        // OAuth: every portal served now (an uninstalled one has no token to read its lists with)
+        crmOf: (p) =>
+          oauthMode
+            ? portals.portals().includes(p)
+              ? hubspot!.crmFor(p)
+              : null
+            : p === portalId
+              ? crm
+              : null,
         campaigns,
         onError: (err) => logger.error({ err }, 'list enrollment failed'),
       }),
@@ -488,10 +496,10 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
           .catch((err: unknown) => logger.error({ err }, 'could not read the installed portals'));
       };
       // Live calls across every process of the portal, from the store's account-level concurrency slots.
+      // (summed over every served portal)
       liveCallsTimer = setInterval(() => {
-        store
-          .liveCount(portalId, 'acct', clock.now())
-          .then((n) => metrics.liveCalls.set(n))
+        Promise.all(portals.portals().map((p) => store.liveCount(p, 'acct', clock.now())))
+          .then((counts) => metrics.liveCalls.set(counts.reduce((a, b) => a + b, 0)))
           .catch(() => {});
       }, 5000);
       liveCallsTimer.unref();
