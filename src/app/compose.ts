@@ -63,6 +63,8 @@ import type { TelephonyWarning } from '../telephony/twilio/twilio-telephony.js';
 import { createTwilioWebhookRouter } from '../telephony/twilio/webhooks.js';
 import { prepareHubSpotInbound } from './hubspot-inbound.js';
 import { createTwimlFlows } from './twiml-for.js';
+import { installedPortalRegistry, staticPortalRegistry } from './portal-registry.js';
+import type { PortalChange, PortalRegistry } from './portal-registry.js';
 
 /** A configuration the code does not support yet (as opposed to a malformed one). */
 export class UnsupportedConfigError extends Error {
@@ -94,6 +96,8 @@ export interface ComposeOverrides {
   healthTimeoutMs?: number;
   /** On close, how long (real ms) calls already placed on the simulator may take to report their end. */
   drainTimeoutMs?: number;
+  /** OAuth mode: how often (ms) the set of installed portals is re-read (default 5 s). */
+  portalRefreshMs?: number;
   /** Monitor sign-in identity (tests); HubSpot OAuth from the environment by default. */
   signInProvider?: IdentityProvider;
   /** Who may manage campaigns (default: HubSpot's users API with HUBSPOT_ACCESS_TOKEN, else nobody). */
@@ -118,8 +122,12 @@ export interface Backend {
   readonly localCrm: LocalSampleCrm | null;
   /** The HubSpot adapter when CRM=hubspot (`crmFor(portalId)` gives any portal's Crm). */
   readonly hubspot: HubSpotAdapter | null;
-  /** Started by start(); null before. */
+  /** Started by start(); null before (the writeback of HUBSPOT_PORTAL_ID, or of the first served portal). */
   readonly writeback: Writeback | null;
+  /** The portals served (one in static-token/local mode; every installed portal in OAuth mode). */
+  readonly portals: PortalRegistry;
+  /** The running writeback consumer of each served portal. */
+  readonly writebacks: ReadonlyMap<string, Writeback>;
   /** Starts the engine for the portal, the CRM writeback and the monitor's snapshot. */
   start(): Promise<void>;
   /** Listens on `port` (0 = any free port) at `host` (HOST; loopback outside production); resolves with the port. */
@@ -281,7 +289,20 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
   }
 
   // CRM=hubspot: the HubSpot adapter (its own node-redis connection; REDIS_URL is required with it).
-  const hubspot = env.CRM === 'hubspot' ? await createHubSpotAdapter(env, { clock, logger }) : null;
+  // An install served by this process is served at once; other processes see it at their next re-read.
+  let onInstalled = (_portalId: string): void => {};
+  const hubspot =
+    env.CRM === 'hubspot'
+      ? await createHubSpotAdapter(env, { clock, logger, onInstalled: (p) => onInstalled(p) })
+      : null;
+  const oauthMode = Boolean(hubspot?.installer);
+  const portals: PortalRegistry = oauthMode
+    ? installedPortalRegistry({
+        installedPortals: () => hubspot!.installedPortals(),
+        ...(overrides.portalRefreshMs !== undefined ? { everyMs: overrides.portalRefreshMs } : {}),
+        onError: (err) => logger.error({ err }, 'could not read the installed HubSpot portals'),
+      })
+    : staticPortalRegistry(portalId);
   const localCrm = hubspot ? null : (overrides.crm ?? new LocalSampleCrm());
   const crm: Crm = hubspot ? hubspot.crmFor(portalId) : localCrm!;
 
@@ -342,7 +363,15 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       accounts: accountDefaults,
       contacts: new LocalCrmContactDirectory(portalId, localCrm ?? hubspot!.crmFor(portalId)),
       lists: new CrmListEnrollment({
-        crmOf: (p) => (p === portalId ? crm : null),
+        // OAuth: every portal served now (an uninstalled one has no token to read its lists with)
+        crmOf: (p) =>
+          oauthMode
+            ? portals.portals().includes(p)
+              ? hubspot!.crmFor(p)
+              : null
+            : p === portalId
+              ? crm
+              : null,
         campaigns,
         onError: (err) => logger.error({ err }, 'list enrollment failed'),
       }),
@@ -394,7 +423,46 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     trustProxyHops: env.TRUST_PROXY,
   });
 
-  let writeback: Writeback | null = null;
+  const writebacks = new Map<string, Writeback>();
+  const crmOf = (p: string): Crm => (hubspot ? hubspot.crmFor(p) : localCrm!);
+  // Every served portal gets its engine loop, its CRM writeback consumer and its HubSpot inbound loops.
+  const servePortal = (p: string) => {
+    engine!.addPortal(p);
+    hubspotInbound?.addPortal(p);
+    if (!writebacks.has(p)) {
+      writebacks.set(
+        p,
+        startWriteback({
+          eventLog: store,
+          portalId: p,
+          crm: crmOf(p),
+          consumer: `${hostname()}-${process.pid}`,
+          clock,
+          logger,
+          metrics,
+          random,
+          // HubSpot takes up to 100 calls per batch request.
+          ...(hubspot ? { batchSize: 100 } : {}),
+          ...overrides.writeback,
+        }),
+      );
+    }
+    logger.info({ portalId: p }, 'serving portal');
+  };
+  // Uninstalled: no new dial for it; outcomes already recorded stay in its stream (no token to write them now).
+  const leavePortal = async (p: string) => {
+    await engine!.removePortal(p);
+    await hubspotInbound?.removePortal(p);
+    const wb = writebacks.get(p);
+    writebacks.delete(p);
+    await wb?.stop();
+    logger.info({ portalId: p }, 'portal uninstalled: no longer served');
+  };
+  const applyChange = async ({ added, removed }: PortalChange) => {
+    if (closed) return;
+    for (const p of added) servePortal(p);
+    for (const p of removed) await leavePortal(p);
+  };
   let server: Server | null = null;
   let liveCallsTimer: NodeJS.Timeout | undefined;
   let started = false;
@@ -416,38 +484,33 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     localCrm,
     hubspot,
     get writeback() {
-      return writeback;
+      return writebacks.get(portalId) ?? writebacks.values().next().value ?? null;
     },
+    portals,
+    writebacks,
     async start() {
       if (started) throw new Error('backend already started');
       started = true;
       info.start();
-      engine!.start([portalId]);
+      engine!.start([]);
       if (hubspot && env.HUBSPOT_ACCESS_TOKEN) {
         // Static-token portal: make sure the properties exist (OAuth portals get them at install).
         hubspot.ensureInstalled(portalId).catch((err: unknown) => {
           logger.error({ err, portalId }, 'could not install the Autodial properties in HubSpot');
         });
       }
-      hubspotInbound?.start([portalId]);
-      writeback = startWriteback({
-        eventLog: store,
-        portalId,
-        crm,
-        consumer: `${hostname()}-${process.pid}`,
-        clock,
-        logger,
-        metrics,
-        random,
-        // HubSpot takes up to 100 calls per batch request.
-        ...(hubspot ? { batchSize: 100 } : {}),
-        ...overrides.writeback,
-      });
+      await applyChange(await portals.refresh());
+      portals.start(applyChange);
+      onInstalled = () => {
+        portals
+          .refresh()
+          .catch((err: unknown) => logger.error({ err }, 'could not read the installed portals'));
+      };
       // Live calls across every process of the portal, from the store's account-level concurrency slots.
+      // (summed over every served portal)
       liveCallsTimer = setInterval(() => {
-        store
-          .liveCount(portalId, 'acct', clock.now())
-          .then((n) => metrics.liveCalls.set(n))
+        Promise.all(portals.portals().map((p) => store.liveCount(p, 'acct', clock.now())))
+          .then((counts) => metrics.liveCalls.set(counts.reduce((a, b) => a + b, 0)))
           .catch(() => {});
       }, 5000);
       liveCallsTimer.unref();
@@ -465,10 +528,11 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
       closed = true;
       clearInterval(liveCallsTimer);
       info.stop();
+      portals.stop();
       await engine!.stop();
       // Calls already placed keep reporting until they end; their outcomes still reach the writeback.
       if (simulator) await withTimeout(simulator.whenIdle(), overrides.drainTimeoutMs ?? 5000);
-      await writeback?.stop();
+      await Promise.all([...writebacks.values()].map((w) => w.stop()));
       await hubspotInbound?.stop();
       await live.stop();
       await app.closeMonitor();

@@ -106,6 +106,21 @@ export class Engine implements CallEventSink {
     this.dispatcher.start(portalIds, (p, s) => this.pass(p, s));
   }
 
+  /** Starts the worker loop of a portal installed after start() (no-op when it already runs). */
+  addPortal(portalId: string): void {
+    this.dispatcher.addPortal(portalId);
+  }
+
+  /** Stops one portal's worker loop (the app was uninstalled); the other portals keep dialing. */
+  removePortal(portalId: string): Promise<void> {
+    return this.dispatcher.removePortal(portalId);
+  }
+
+  /** The portals this engine runs a worker loop for. */
+  portals(): string[] {
+    return this.dispatcher.portals();
+  }
+
   /** Stops dispatching and waits for dials already under way to be recorded. */
   stop(): Promise<void> {
     return this.dispatcher.stop();

@@ -54,7 +54,9 @@ type PassFn = (portalId: string, stop?: AbortSignal) => Promise<number>;
 
 export class Dispatcher {
   private stopController: AbortController | null = null;
-  private loops: Promise<void>[] = [];
+  private pass_: PassFn = (p, s) => this.pass(p, s);
+  /** The worker loop of each served portal, with its own stop (a portal can leave while the others run on). */
+  private readonly loops = new Map<string, { stop: AbortController; done: Promise<void> }>();
   /** Per portal: a due scheduled start is tried at most this often (one that cannot start waits for overdue). */
   private readonly nextStartCheckAt = new Map<string, number>();
   /** The clock check refused the last pass (its refusal is reported once, when it starts). */
@@ -76,19 +78,42 @@ export class Dispatcher {
   start(portalIds: string[], pass: PassFn = (p, s) => this.pass(p, s)): void {
     if (this.stopController) throw new Error('engine already started');
     this.stopController = new AbortController();
+    this.pass_ = pass;
     this.ctx.looping = true;
-    const stop = this.stopController.signal;
-    this.loops = portalIds.map((p) => this.runPortal(p, stop, pass));
+    for (const p of portalIds) this.addPortal(p);
+  }
+
+  /** Starts the worker loop of a portal that arrived after start() (an OAuth install); no-op when it runs. */
+  addPortal(portalId: string): void {
+    if (!this.stopController) throw new Error('engine not started');
+    if (this.loops.has(portalId)) return;
+    const stop = new AbortController();
+    const signal = AbortSignal.any([this.stopController.signal, stop.signal]);
+    this.loops.set(portalId, { stop, done: this.runPortal(portalId, signal, this.pass_) });
+  }
+
+  /** Stops a portal's worker loop (uninstall) and waits for its pass under way to end; the others run on. */
+  async removePortal(portalId: string): Promise<void> {
+    const loop = this.loops.get(portalId);
+    if (!loop) return;
+    loop.stop.abort();
+    await loop.done;
+    if (this.loops.get(portalId) === loop) this.loops.delete(portalId);
+  }
+
+  /** The portals this dispatcher runs a loop for. */
+  portals(): string[] {
+    return [...this.loops.keys()];
   }
 
   /** Stops dispatching and waits for dials already under way to be recorded. */
   async stop(): Promise<void> {
     this.stopController?.abort();
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops.values()].map((l) => l.done));
     await this.ctx.settle();
     this.stopController = null;
     this.ctx.looping = false;
-    this.loops = [];
+    this.loops.clear();
   }
 
   private async runPortal(portalId: string, stop: AbortSignal, pass: PassFn): Promise<void> {

@@ -41,12 +41,20 @@ export interface HubSpotAdapter {
   listEnrollment(campaigns: Enroller, onProgress?: (state: EnrollmentState) => void): ListEnrollment;
   /** Creates the properties if missing (idempotent) and learns the portal's facts. */
   ensureInstalled(portalId: string): Promise<PortalFacts>;
+  /** The portals served: the static token's one, or every portal that installed the app (OAuth). */
+  installedPortals(): Promise<string[]>;
   close(): Promise<void>;
 }
 
 export async function createHubSpotAdapter(
   env: Env,
-  deps: { clock: Clock; logger: Logger; redis?: RedisClient },
+  deps: {
+    clock: Clock;
+    logger: Logger;
+    redis?: RedisClient;
+    /** Told after an OAuth install stored its tokens (the composition root starts serving the portal at once). */
+    onInstalled?: (portalId: string) => void;
+  },
 ): Promise<HubSpotAdapter> {
   const { clock, logger } = deps;
   const keyPrefix = env.REDIS_KEY_PREFIX;
@@ -119,7 +127,11 @@ export async function createHubSpotAdapter(
       clock,
       logger: log,
       afterInstall: async (portalId) => {
-        await installProperties(gateway, facts, portalId);
+        try {
+          await installProperties(gateway, facts, portalId);
+        } finally {
+          deps.onInstalled?.(portalId);
+        }
       },
     });
     routers.push({ path: '/oauth/hubspot', router: createOAuthRouter(installer, log) });
@@ -137,6 +149,7 @@ export async function createHubSpotAdapter(
     listEnrollment: (campaigns, onProgress) =>
       new ListEnrollment({ gateway, redis, keyPrefix, campaigns, ...(onProgress ? { onProgress } : {}) }),
     ensureInstalled,
+    installedPortals: async () => (vault ? vault.portals() : [env.HUBSPOT_PORTAL_ID]),
     async close() {
       if (!deps.redis && redis.isOpen) await redis.quit().catch(() => redis.destroy());
     },

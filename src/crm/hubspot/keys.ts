@@ -36,5 +36,9 @@ export class HubSpotKeys {
   enrollment = (campaignId: string, listId: string) => `${this.base}:enroll:${campaignId}:${listId}`;
 }
 
-/** Keys not tied to one portal: the install registry (which portals have tokens). */
+/**
+ * Keys not tied to one portal: the install registry (which portals have tokens). A set of every portal cannot
+ * carry one portal's `{p:<id>}` hash tag, so it is a global key on its own slot; it is only read and written
+ * with single-key commands (SADD/SREM/SMEMBERS), never together with a portal's keys, so Redis Cluster is fine.
+ */
 export const installedPortalsKey = (prefix: string) => `${prefix}:hs:portals`;

@@ -50,6 +50,10 @@ export interface HubSpotInbound {
   readonly workflow: WorkflowCalls;
   readonly registry: RegistryStore;
   start(portalIds: string[]): void;
+  /** Starts the loops of a portal installed later (no-op when they run). */
+  addPortal(portalId: string): void;
+  /** Stops one portal's loops (uninstall). */
+  removePortal(portalId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -98,9 +102,50 @@ export function createHubSpotInbound(o: HubSpotInboundOptions): HubSpotInbound {
   const router = Router();
   router.use(webhookRouter, workflowRouter);
 
-  const completions: WorkflowCompletions[] = [];
-  let watchdog: { stop(): void } | null = null;
-  let purgeTimer: NodeJS.Timeout | undefined;
+  // Per served portal: its workflow-completion consumer, its registry watchdog and its privacy sweep, so a
+  // portal installed later joins and an uninstalled one leaves without touching the others.
+  const loops = new Map<
+    string,
+    { completions: WorkflowCompletions; watchdog: { stop(): void }; sweep: NodeJS.Timeout }
+  >();
+  const addPortal = (portalId: string) => {
+    if (loops.has(portalId)) return;
+    const completions = startWorkflowCompletions({
+      portalId,
+      eventLog: o.store,
+      store: o.store,
+      redis: o.redis,
+      keyPrefix: o.keyPrefix,
+      clients: o.clients,
+      calls: workflow,
+      clock: o.clock,
+      logger: o.logger,
+      consumer: o.consumer,
+    });
+    const watchdog = startRegistryWatchdog({
+      portalIds: [portalId],
+      store: o.store,
+      campaigns: o.campaigns,
+      registry,
+      clock: o.clock,
+      logger: o.logger,
+    });
+    const sweep = setInterval(() => {
+      privacy
+        .sweep(portalId)
+        .catch((err: unknown) => o.logger.error({ err, portalId }, 'privacy purge sweep failed'));
+    }, o.purgeEveryMs ?? 30_000);
+    sweep.unref();
+    loops.set(portalId, { completions, watchdog, sweep });
+  };
+  const removePortal = async (portalId: string) => {
+    const loop = loops.get(portalId);
+    if (!loop) return;
+    loops.delete(portalId);
+    clearInterval(loop.sweep);
+    loop.watchdog.stop();
+    await loop.completions.stop();
+  };
   return {
     path: '/hubspot',
     router,
@@ -110,44 +155,12 @@ export function createHubSpotInbound(o: HubSpotInboundOptions): HubSpotInbound {
     workflow,
     registry,
     start(portalIds) {
-      for (const portalId of portalIds) {
-        completions.push(
-          startWorkflowCompletions({
-            portalId,
-            eventLog: o.store,
-            store: o.store,
-            redis: o.redis,
-            keyPrefix: o.keyPrefix,
-            clients: o.clients,
-            calls: workflow,
-            clock: o.clock,
-            logger: o.logger,
-            consumer: o.consumer,
-          }),
-        );
-      }
-      watchdog = startRegistryWatchdog({
-        portalIds,
-        store: o.store,
-        campaigns: o.campaigns,
-        registry,
-        clock: o.clock,
-        logger: o.logger,
-      });
-      purgeTimer = setInterval(() => {
-        for (const portalId of portalIds) {
-          privacy
-            .sweep(portalId)
-            .catch((err: unknown) => o.logger.error({ err }, 'privacy purge sweep failed'));
-        }
-      }, o.purgeEveryMs ?? 30_000);
-      purgeTimer.unref();
+      for (const portalId of portalIds) addPortal(portalId);
     },
+    addPortal,
+    removePortal,
     async stop() {
-      clearInterval(purgeTimer);
-      watchdog?.stop();
-      await Promise.all(completions.map((c) => c.stop()));
-      completions.length = 0;
+      await Promise.all([...loops.keys()].map(removePortal));
     },
   };
 }
