@@ -49,6 +49,7 @@ import { createLiveSnapshot } from '../http/monitor/live-snapshot.js';
 import type { CampaignInfo, LiveSnapshot } from '../http/monitor/live-snapshot.js';
 import { createMetricsObserver } from '../observability/engine-observer.js';
 import { redisPingCheck } from '../observability/health.js';
+import { RedisAccountDefaults } from '../http/api/stores/redis-account-defaults.js';
 import type { HealthCheck } from '../observability/health.js';
 import { createLogger } from '../observability/logger.js';
 import type { Logger } from '../observability/logger.js';
@@ -209,8 +210,11 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     timeZone: env.ACCOUNT_TIME_ZONE,
     defaultRegion: env.DEFAULT_REGION,
   });
-  // the settings page edits these per portal (in process for now); the engine reads them on every decision
-  const accountDefaults = new MemoryAccountDefaults(account);
+  // the settings page edits these per portal; the engine reads them on every decision
+  // with Redis they persist per portal (every process and a restart see a manager's save)
+  const accountDefaults = redis
+    ? new RedisAccountDefaults(redis, env.REDIS_KEY_PREFIX, account)
+    : new MemoryAccountDefaults(account);
   const limits: EngineLimits = {
     account: { callsPerSecond: env.ACCOUNT_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
     callerId: { callsPerSecond: env.CALLER_ID_CPS, maxConcurrentCalls: env.ACCOUNT_MAX_CONCURRENT },
