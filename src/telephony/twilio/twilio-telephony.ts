@@ -351,6 +351,9 @@ export class TwilioTelephony implements Telephony {
     if (request.amd.detection !== 'off') this.remember(this.amdByAttempt, request.attemptId, request.amd);
     this.remember(this.created, call.sid, { attemptId: request.attemptId, at: this.now() });
     if (this.checkStuckQueued && call.status === 'queued') this.scheduleQueuedCheck(call.sid);
+    if (call.status === 'queued' && request.notAfter !== undefined) {
+      this.scheduleCancelIfQueued(call.sid, request.notAfter);
+    }
     const queueTimeMs = Number(call.queueTime ?? 0);
     if (queueTimeMs > 0) {
       this.onWarning({
@@ -373,6 +376,35 @@ export class TwilioTelephony implements Telephony {
         // Best effort: the reaper's own fetchStatus covers a failed look.
         () => {},
       )
+      .finally(() => this.checks.delete(check));
+    this.checks.add(check);
+  }
+
+  /**
+   * Twilio holds calls above the account's calls per second in its own queue and starts them later: a call
+   * still queued at the dial deadline would reach the callee after the checks it passed (legal hours, DNC),
+   * so it is canceled then ('canceled' only affects a call that has not started ringing).
+   */
+  private scheduleCancelIfQueued(providerCallId: string, notAfter: number): void {
+    const check = this.sleep(Math.max(0, notAfter - this.now()))
+      .then(() => this.fetchStatus(providerCallId))
+      .then(async (snapshot) => {
+        if (snapshot?.status !== 'queued') return;
+        await withTwilioRetry(
+          () => this.client.calls(providerCallId).update({ status: 'canceled' }),
+          true,
+          this.retry,
+        );
+      })
+      .catch((err: unknown) => {
+        const { error } = classifyTwilioError(err);
+        this.onWarning({
+          code: 'TWILIO_CALL_UPDATE_FAILED',
+          message: `could not cancel a call still queued at its dial deadline: ${error.message}`,
+          providerCallId,
+          error,
+        });
+      })
       .finally(() => this.checks.delete(check));
     this.checks.add(check);
   }

@@ -361,3 +361,30 @@ describe('a call stuck in queued', () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe('a call Twilio still holds in its queue at notAfter', () => {
+  it('is canceled at the deadline, so it never goes out after notAfter', async () => {
+    const clock = fakeClock();
+    const tel = adapter(clock);
+    creates([accepted]);
+    nock(api).get(callPath(callSid)).reply(200, { sid: callSid, status: 'queued' });
+    const canceled: string[] = [];
+    nock(api)
+      .post(callPath(callSid), (body: Record<string, string>) => (canceled.push(body.Status ?? ''), true))
+      .reply(200, { sid: callSid, status: 'canceled' });
+    await tel.dial(request({ notAfter: T0 + 2000 }));
+    await tel.settled();
+    expect(clock.sleeps).toEqual([2000]);
+    expect(canceled).toEqual(['canceled']);
+  });
+
+  it('is left alone when it left the queue before the deadline', async () => {
+    const clock = fakeClock();
+    const tel = adapter(clock);
+    creates([accepted]);
+    nock(api).get(callPath(callSid)).reply(200, { sid: callSid, status: 'ringing' });
+    await tel.dial(request({ notAfter: T0 + 2000 }));
+    await tel.settled();
+    expect(clock.sleeps).toEqual([2000]);
+  });
+});
