@@ -564,7 +564,6 @@ async function maxSection(results: Record<string, number>) {
   // 3. most dial decisions per second: unthrottled pace, carrier answers at once
   console.log('max dial decisions/s: unthrottled, 4 worker processes ...');
   const n = 20_000;
-  const statsBefore = await commandStats();
   const fast = await profiled('max', () =>
     run({
       name: 'max',
@@ -585,16 +584,6 @@ async function maxSection(results: Record<string, number>) {
   const lo = Math.floor(fastTimes.length * 0.1);
   const hi = Math.floor(fastTimes.length * 0.9);
   results.engine_max_dials_per_s = ((hi - lo) * 1000) / (fastTimes[hi]! - fastTimes[lo]!);
-  // Redis commands per dial from INFO commandstats deltas, an upper bound on round trips: each command inside
-  // a MULTI counts (plus MULTI and EXEC themselves), and the server is shared, so other clients' commands
-  // count too (only meaningful on an otherwise idle Redis).
-  const statsAfter = await commandStats();
-  let calls = 0;
-  for (const [name, a] of statsAfter) {
-    if (name === 'info') continue;
-    calls += a.calls - (statsBefore.get(name)?.calls ?? 0);
-  }
-  results.engine_redis_round_trips_per_dial = calls / fast.dials.length;
 }
 
 await main();

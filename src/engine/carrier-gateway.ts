@@ -11,26 +11,17 @@ import { dialRequestFor } from './call-flow.js';
 import type { CallOutcomes } from './call-outcome.js';
 import type { ComplianceGate } from './compliance-gate.js';
 import type { EngineContext } from './context.js';
-import { DialWriteBatcher } from './dial-write-batcher.js';
 import { FINAL_LEAD_STATES } from './events.js';
 import type { LeadProgress } from './store/codec.js';
 import { decodeProgress } from './store/codec.js';
 import type { AttemptRecord, CampaignRecord } from './store/store.js';
 
 export class CarrierGateway {
-  /** One tick's send-time notes and dial marks go to the store in one round trip each (see the batcher). */
-  private readonly writes: DialWriteBatcher;
-
   constructor(
     private readonly ctx: EngineContext,
     private readonly gate: ComplianceGate,
     private readonly outcomes: CallOutcomes,
-  ) {
-    this.writes = new DialWriteBatcher({
-      noteDispatchedMany: (portalId, notes) => this.ctx.store.noteDispatchedMany(portalId, notes),
-      markDialedMany: (portalId, marks) => this.ctx.store.markDialedMany(portalId, marks),
-    });
-  }
+  ) {}
 
   /** The lease of a dial-requested attempt: ring time plus the silence after which it is presumed lost. */
   dialLease(settings: CampaignSettings, now: number): number {
@@ -70,9 +61,8 @@ export class CarrierGateway {
       await this.afterDialError(campaign, attempt, error);
       return;
     }
-    // The call exists: if this write fails (or the process dies before the batch flushes), its callbacks still
-    // fold by attempt id and the lease still ends, so the reaper settles a dial-requested attempt with no mark.
-    await this.writes.markDialed(campaign.portalId, { attemptId: attempt.attemptId, providerCallId });
+    // The call exists: if this write fails, its callbacks still fold by attempt id and the lease still ends.
+    await this.ctx.store.markDialed(campaign.portalId, attempt.attemptId, providerCallId);
   }
 
   /**
@@ -181,7 +171,7 @@ export class CarrierGateway {
    * later (the pacer's guard band covers the hair). Later grants are spaced from this recorded time.
    */
   private dialNow(attempt: AttemptRecord, request: DialRequest) {
-    const { telephony, clock } = this.ctx;
+    const { store, telephony, clock } = this.ctx;
     let dialing: Promise<{ providerCallId: string }>;
     const sentAt = clock.now();
     try {
@@ -190,10 +180,7 @@ export class CarrierGateway {
       dialing = Promise.reject(error);
     }
     if (attempt.levels.length) {
-      // Queued with the send's own clock reading; flushed with the tick's other sends (a lost note leaves the
-      // grant at its earlier slot time, which still counts against the limit).
-      const note = { attemptId: attempt.attemptId, levels: attempt.levels, at: sentAt };
-      this.ctx.track(this.writes.noteDispatched(attempt.portalId, note));
+      this.ctx.track(store.noteDispatched(attempt.portalId, attempt.attemptId, attempt.levels, sentAt));
     }
     return dialing;
   }
