@@ -30,23 +30,13 @@ import type { HubSpotAdapter } from '../crm/hubspot/adapter.js';
 import { startWriteback } from '../crm/writeback.js';
 import type { Writeback } from '../crm/writeback.js';
 import { createApp, routeLabel } from '../http/app.js';
-import type { App, MonitorSignIn, RouterMount } from '../http/app.js';
-import { hubspotIdentityProvider } from '../http/auth/hubspot-identity.js';
+import type { App, RouterMount } from '../http/app.js';
 import type { IdentityProvider } from '../http/auth/hubspot-identity.js';
-import { createMonitorSignIn } from '../http/auth/router.js';
 import { createWebhookServer } from '../http/server-timeouts.js';
-import { createApiRouter, createOpenApiRouter } from '../http/api/index.js';
-import {
-  CrmListEnrollment,
-  LocalCrmContactDirectory,
-  MemoryAccountDefaults,
-  MemoryAgentPresence,
-  StaticDispositions,
-} from '../http/api/local-adapters.js';
-import { HubSpotRoleDirectory, StaticRoleDirectory } from '../http/api/roles.js';
+import { MemoryAccountDefaults } from '../http/api/local-adapters.js';
 import type { RoleDirectory } from '../http/api/roles.js';
 import { createLiveSnapshot } from '../http/monitor/live-snapshot.js';
-import type { CampaignInfo, LiveSnapshot } from '../http/monitor/live-snapshot.js';
+import type { LiveSnapshot } from '../http/monitor/live-snapshot.js';
 import { createMetricsObserver } from '../observability/engine-observer.js';
 import { redisPingCheck } from '../observability/health.js';
 import { RedisAccountDefaults } from '../http/api/stores/redis-account-defaults.js';
@@ -62,6 +52,8 @@ import type { CallEvent, Telephony } from '../telephony/telephony.js';
 import { TwilioTelephony, createTwilioClient } from '../telephony/twilio/twilio-telephony.js';
 import type { TelephonyWarning } from '../telephony/twilio/twilio-telephony.js';
 import { createTwilioWebhookRouter } from '../telephony/twilio/webhooks.js';
+import { cardApiRouters } from './card-api.js';
+import { campaignInfoCache, monitorSignIn } from './monitor-wiring.js';
 import { prepareHubSpotInbound } from './hubspot-inbound.js';
 import { createTwimlFlows } from './twiml-for.js';
 import { installedPortalRegistry, staticPortalRegistry } from './portal-registry.js';
@@ -135,41 +127,6 @@ export interface Backend {
   listen(port: number, host?: string): Promise<number>;
   /** Graceful stop: engine first (no new dials), then the writeback drains, then HTTP, then Redis. */
   close(): Promise<void>;
-}
-
-function campaignInfoCache(store: Store, portalId: string, engine: Engine) {
-  const info = new Map<string, CampaignInfo>();
-  let timer: NodeJS.Timeout | undefined;
-  const refresh = async () => {
-    try {
-      for (const c of await store.listCampaigns(portalId)) {
-        const agentsMode = c.settings.dialMode.mode !== 'message' && c.settings.dialMode.mode !== 'preview';
-        // agents by state from presence; the pacing and the abandonment period as this process's engine saw them
-        const pacing = engine.campaignPacing(portalId, c.campaignId);
-        info.set(c.campaignId, {
-          name: c.settings.name,
-          status: c.status,
-          pace: c.settings.pace,
-          ...(agentsMode ? { agents: await store.agentCounts(portalId, c.campaignId) } : {}),
-          ...(pacing?.predictive ? { pacing: pacing.predictive } : {}),
-          ...(pacing?.tally ? { abandonmentPeriod: pacing.tally } : {}),
-        });
-      }
-    } catch {
-      // The monitor shows what it last knew; readiness reports the store itself.
-    }
-  };
-  return {
-    get: (campaignId: string) => info.get(campaignId),
-    start() {
-      void refresh();
-      timer = setInterval(() => void refresh(), 2000);
-      timer.unref();
-    },
-    stop() {
-      clearInterval(timer);
-    },
-  };
 }
 
 export async function composeBackend(env: Env, overrides: ComposeOverrides = {}): Promise<Backend> {
@@ -350,49 +307,26 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     );
   }
   if (hubspot) routers.push(...hubspot.routers);
-  routers.push({ path: '/api/openapi.json', router: createOpenApiRouter() });
-  if (env.HUBSPOT_CLIENT_SECRET && env.PUBLIC_BASE_URL) {
-    const token = env.HUBSPOT_ACCESS_TOKEN;
-    const api = createApiRouter({
-      clientSecret: env.HUBSPOT_CLIENT_SECRET,
-      publicBaseUrl: env.PUBLIC_BASE_URL,
+  routers.push(
+    ...cardApiRouters({
+      env,
+      portalId,
       store,
       campaigns,
       engine,
       clock,
       zones,
-      roles:
-        overrides.roles ??
-        (token ? new HubSpotRoleDirectory({ accessToken: async () => token }) : new StaticRoleDirectory()),
       accounts: accountDefaults,
-      contacts: new LocalCrmContactDirectory(portalId, localCrm ?? hubspot!.crmFor(portalId)),
-      lists: new CrmListEnrollment({
-        // OAuth: every portal served now (an uninstalled one has no token to read its lists with)
-        crmOf: (p) =>
-          oauthMode
-            ? portals.portals().includes(p)
-              ? hubspot!.crmFor(p)
-              : null
-            : p === portalId
-              ? crm
-              : null,
-        campaigns,
-        onError: (err) => logger.error({ err }, 'list enrollment failed'),
-      }),
-      agents: new MemoryAgentPresence(),
-      dispositions: new StaticDispositions(),
-      accountStatus: async () => ({
-        twilio: twilioTelephony
-          ? { connected: true, detail: 'Twilio account configured' }
-          : { connected: false, detail: 'simulated carrier (TELEPHONY=simulator)' },
-        hubspot: { connected: env.CRM === 'hubspot' },
-      }),
-      activity: (p) => (p === portalId ? live.snapshot() : undefined),
+      localCrm,
+      hubspot,
+      crm,
+      servedPortals: oauthMode ? () => portals.portals() : null,
+      twilioConfigured: twilioTelephony !== null,
+      activity: () => live.snapshot(),
       logger,
-    });
-    // hubspotSigned reads the raw body itself: the signature covers the exact bytes
-    routers.push({ path: '/api/v1', router: api, body: 'none' });
-  }
+      ...(overrides.roles ? { roles: overrides.roles } : {}),
+    }),
+  );
 
   const hubspotInbound = hubspotParts?.build({
     store,
@@ -556,25 +490,6 @@ export async function composeBackend(env: Env, overrides: ComposeOverrides = {})
     },
   };
   return backend;
-}
-
-/** "Sign in with HubSpot" for the monitor when its three variables are set (env.ts checks they come together). */
-function monitorSignIn(env: Env, logger: Logger, provider?: IdentityProvider): MonitorSignIn | undefined {
-  if (!env.SESSION_SECRET || !env.HUBSPOT_CLIENT_ID || !env.HUBSPOT_CLIENT_SECRET || !env.PUBLIC_BASE_URL) {
-    return undefined;
-  }
-  const base = env.PUBLIC_BASE_URL.replace(/\/+$/, '');
-  return createMonitorSignIn({
-    provider:
-      provider ??
-      hubspotIdentityProvider({
-        clientId: env.HUBSPOT_CLIENT_ID,
-        clientSecret: env.HUBSPOT_CLIENT_SECRET,
-        redirectUri: `${base}/auth/hubspot/callback`,
-      }),
-    session: { secret: env.SESSION_SECRET, secure: base.startsWith('https://') },
-    logger,
-  });
 }
 
 /**

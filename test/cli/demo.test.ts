@@ -4,7 +4,8 @@
  */
 import { describe, it, expect } from '@jest/globals';
 import { Writable } from 'node:stream';
-import { DemoUsageError, formatReport, parseDemoArgs, runDemo } from '../../src/cli/demo.js';
+import { DemoUsageError, parseDemoArgs, runDemo } from '../../src/cli/demo.js';
+import { formatReport } from '../../src/cli/demo-report.js';
 
 function sink() {
   let text = '';
