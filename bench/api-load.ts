@@ -4,7 +4,7 @@
  * GETs of PATH_QUERY, CONCURRENCY at once, over keep-alive HTTP; prints the latencies (ms) as JSON.
  */
 import { Agent, request } from 'node:http';
-import { Signature } from '@hubspot/api-client';
+import { v3SignedHeaders } from '../src/cli/bench-signing.js';
 
 const port = Number(process.env.PORT);
 const path = process.env.PATH_QUERY!;
@@ -15,14 +15,7 @@ const base = process.env.BASE!;
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 function signedGet(): Promise<number> {
-  const timestamp = Date.now();
-  const signature = Signature.getSignature('GET', 'v3', {
-    clientSecret: secret,
-    url: `${base}${path}`,
-    requestBody: '',
-    timestamp,
-    signature: '',
-  });
+  const headers = v3SignedHeaders(secret, 'GET', `${base}${path}`);
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const req = request(
@@ -31,7 +24,7 @@ function signedGet(): Promise<number> {
         port,
         path,
         agent,
-        headers: { 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': String(timestamp) },
+        headers,
       },
       (res) => {
         res.resume();

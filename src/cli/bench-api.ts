@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Signature } from '@hubspot/api-client';
+import { v3SignedHeaders } from './bench-signing.js';
 import { CampaignService } from '../engine/campaigns.js';
 import type { Clock } from '../shared/clock.js';
 import { Engine } from '../engine/dialer.js';
@@ -46,14 +46,7 @@ function signedGet(
   path: string,
 ): Promise<{ status: number; ms: number; body: string }> {
   const url = `${path}${path.includes('?') ? '&' : '?'}portalId=${PORTAL}&userId=${USER}`;
-  const timestamp = Date.now();
-  const signature = Signature.getSignature('GET', 'v3', {
-    clientSecret: SECRET,
-    url: `${BASE}${url}`,
-    requestBody: '',
-    timestamp,
-    signature: '',
-  });
+  const headers = v3SignedHeaders(SECRET, 'GET', `${BASE}${url}`);
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const req = request(
@@ -62,7 +55,7 @@ function signedGet(
         port,
         path: url,
         agent,
-        headers: { 'X-HubSpot-Signature-v3': signature, 'X-HubSpot-Request-Timestamp': String(timestamp) },
+        headers,
       },
       (res) => {
         let body = '';
