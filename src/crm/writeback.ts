@@ -193,13 +193,16 @@ export function startWriteback(options: WritebackOptions): Writeback {
     // Keyed by the stream entry: a rep may wrap the same attempt up twice, and both updates count.
     const key = `wrap:${event.id}`;
     if (written.has(key)) return true;
-    const updated = await withRetry('updateCall', () =>
-      crm.updateCall(event.attemptId, {
-        disposition: event.disposition,
-        outcomeLabel: event.outcomeLabel,
-        ...(event.notes !== undefined ? { notes: event.notes } : {}),
-      }),
-    );
+    // a wrap-up of an attempt that never reached the carrier: no call record to update, the flags still count
+    const updated =
+      event.placed === false ||
+      (await withRetry('updateCall', () =>
+        crm.updateCall(event.attemptId, {
+          disposition: event.disposition,
+          outcomeLabel: event.outcomeLabel,
+          ...(event.notes !== undefined ? { notes: event.notes } : {}),
+        }),
+      ));
     if (!updated) return false;
     if (!(await applyFlags(event))) return false;
     remember(key);
@@ -243,12 +246,9 @@ export function startWriteback(options: WritebackOptions): Writeback {
 
   async function handle(event: FinishedEvent): Promise<boolean> {
     if (written.has(event.attemptId)) return true;
-    // A dial that never reached the carrier is no call: nothing to log on the contact.
-    if (event.placed === false) {
-      remember(event.attemptId);
-      return true;
-    }
-    if (!batchRecorded.has(event.attemptId)) {
+    // A dial that never reached the carrier is no call: nothing to log, but a DNC or wrong-number flag (a rep's
+    // wrap-up applied by the finish) still reaches the contact.
+    if (event.placed !== false && !batchRecorded.has(event.attemptId)) {
       const recorded = await withRetry('recordCall', () => crm.recordCall(toCallRecord(event)));
       if (!recorded) return false;
       metrics?.writebackLagSeconds.observe(Math.max(0, clock.now() - event.at) / 1000);

@@ -116,6 +116,8 @@ export type EngineEvent =
       /** The contact's state after the wrap-up, and when it is next due if it retries (e.g. call me later). */
       nextState: LeadState;
       nextAt?: number;
+      /** False when the attempt never reached the carrier: there is no call record to update, only flags. */
+      placed?: false;
     })
   | (Base & {
       /**

@@ -131,6 +131,9 @@ export class WrapUps {
       ...(c.category === 'WRONG_NUMBER' ? { wrongNumber: true } : {}),
       nextState: state,
       ...(nextAt !== null ? { nextAt } : {}),
+      // the carrier never gave this attempt a call (it was never sent, or refused): no CRM call record exists.
+      // (A call whose dial mark and every callback were lost reads the same; its record keeps the finish's outcome.)
+      ...(!attempt.providerCallId && !progress?.providerCallId ? { placed: false as const } : {}),
       at: now,
     };
     return this.ctx.store.wrapUpAttempt({

@@ -170,6 +170,16 @@ describe('startWriteback', () => {
     const crm = crmWithContacts();
     await log.append(PORTAL, finished(1));
     await log.append(PORTAL, finished(2, { placed: false, disposition: 'FAILED' } as Partial<EngineEvent>));
+    // a rep's DNC wrap-up applied by the finish of a dial that never went out: the flag still lands
+    await log.append(
+      PORTAL,
+      finished(4, {
+        placed: false,
+        doNotCall: true,
+        disposition: 'DO_NOT_CALL',
+        outcomeLabel: 'Do not call',
+      } as Partial<EngineEvent>),
+    );
     const wb = startWriteback({
       eventLog: log,
       portalId: PORTAL,
@@ -179,10 +189,11 @@ describe('startWriteback', () => {
       logger,
       blockMs: 5,
     });
-    await until(() => wb.stats.written === 2, 'both handled');
+    await until(() => wb.stats.written === 3, 'all handled');
     await wb.stop();
     expect(await pending()).toBe(0);
     expect(crm.allCalls().map((c) => c.attemptId)).toEqual(['att-1']);
+    expect(crm.contact('c4')?.doNotCall).toBe(true);
   });
 
   it('writes once when the same event is delivered twice', async () => {
@@ -480,6 +491,36 @@ describe('startWriteback: wrap-ups', () => {
     expect(crm.contact('c2')?.doNotCall).toBe(true);
     expect(crm.wrongNumbersOf('c2')).toEqual(['+13055550102']);
     expect(crm.contact('c1')?.doNotCall).toBeUndefined();
+  });
+
+  it('applies the flags of a wrap-up of an attempt that never reached the carrier, with no call record to wait for', async () => {
+    const clock = virtualClock();
+    const { log, pending } = eventStore(clock);
+    const crm = crmWithContacts();
+    await log.append(PORTAL, finished(3, { placed: false, disposition: 'FAILED' } as Partial<EngineEvent>));
+    await log.append(
+      PORTAL,
+      wrappedUp(3, {
+        placed: false,
+        doNotCall: true,
+        disposition: 'DO_NOT_CALL',
+        outcomeLabel: 'Do not call',
+      } as Partial<EngineEvent>),
+    );
+    const wb = startWriteback({
+      eventLog: log,
+      portalId: PORTAL,
+      crm,
+      consumer: 'w1',
+      clock,
+      logger,
+      blockMs: 5,
+    });
+    await until(() => wb.stats.written === 2, 'both handled');
+    await wb.stop();
+    expect(await pending()).toBe(0);
+    expect(crm.allCalls()).toEqual([]);
+    expect(crm.contact('c3')?.doNotCall).toBe(true);
   });
 
   it('keeps a wrap-up whose call record is not written yet pending, and applies it once the record exists', async () => {
